@@ -1,0 +1,170 @@
+"""Reading and writing the pipeline's files, deterministically and atomically.
+
+Writers encode to bytes in memory; `commit` then writes all of a stage's outputs to temporary
+files beside their targets and renames them into place with SIGINT and SIGTERM held back, so a
+stage that is interrupted or fails leaves every earlier output as it was. Encoders are
+byte-deterministic (fixed float formatting, sorted JSON keys, fixed zip timestamps) so the same
+inputs give the same bytes and `dvc repro -f` leaves `dvc.lock` unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from scratchnet.datasets import Dataset
+from scratchnet.errors import DataError, ParamsError
+
+DATASET_COLUMNS = ("x1", "x2", "y")
+
+
+# --- committing outputs ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def commit(outputs: Mapping[Path, bytes]) -> None:
+    """Write every output atomically: all temporary files first, then all renames together."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, payload in outputs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            staged.append((temporary, path))
+            with temporary.open("wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+        with _signals_held():
+            for temporary, path in staged:
+                temporary.replace(path)
+            staged.clear()
+    finally:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+
+
+# --- encoders --------------------------------------------------------------------------------
+
+
+def encode_json(document: Mapping[str, Any]) -> bytes:
+    """Sorted keys, two-space indent, shortest round-trip floats; NaN and inf are refused."""
+    return (json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+
+
+def encode_table(columns: Mapping[str, np.ndarray]) -> bytes:
+    """CSV with a header; floats in shortest round-trip form, so reading gives the same bits."""
+    return pd.DataFrame(dict(columns)).to_csv(index=False, lineterminator="\n").encode()
+
+
+def encode_dataset(data: Dataset) -> bytes:
+    return encode_table({"x1": data.x[:, 0], "x2": data.x[:, 1], "y": data.y})
+
+
+def encode_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An uncompressed `.npz` with fixed zip timestamps (`np.savez` stamps the current time)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, member.getvalue())
+    return buffer.getvalue()
+
+
+# --- readers ---------------------------------------------------------------------------------
+
+
+def read_params(path: Path) -> Any:
+    """The parsed params document (validated section by section with `scratchnet.params`)."""
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamsError(f"params file {path} not found") from None
+    except yaml.YAMLError as error:
+        raise ParamsError(f"params file {path} is not valid YAML: {error}") from None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path} not found: run the stage that writes it first") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise DataError(f"{path} must hold a JSON object")
+    return document
+
+
+def read_dataset(path: Path) -> Dataset:
+    """A CSV with numeric columns x1, x2 and a 0/1 column y; any defect names the file."""
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"{path} not found: run the stage that writes it first") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path} is not a readable CSV: {error}") from None
+    missing = [column for column in DATASET_COLUMNS if column not in frame.columns]
+    if missing:
+        raise DataError(f"{path} has no column {missing[0]!r} (found {list(frame.columns)})")
+    if frame.empty:
+        raise DataError(f"{path} has a header but no rows")
+    columns = {}
+    for column in DATASET_COLUMNS:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{path} row {row}: {column} = {frame[column].iloc[row]!r} is not a number"
+            )
+        columns[column] = values.to_numpy(dtype=np.float64)
+    labels = columns["y"]
+    bad_label = ~np.isin(labels, (0.0, 1.0))
+    if bad_label.any():
+        row = int(np.flatnonzero(bad_label)[0])
+        raise DataError(f"{path} row {row}: label y = {labels[row]!r}; labels must be 0 or 1")
+    try:
+        return Dataset(np.column_stack([columns["x1"], columns["x2"]]), labels.astype(np.int64))
+    except DataError as error:
+        raise DataError(f"{path}: {error}") from None
+
+
+def read_cost_curve(path: Path) -> np.ndarray:
+    """The cost column of a learning-curve CSV (epoch, cost), checked finite and non-empty."""
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"{path} not found: run the stage that writes it first") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        raise DataError(f"{path} is not a learning-curve CSV: {error}") from None
+    if "cost" not in frame.columns or frame.empty:
+        raise DataError(f"{path} must have a non-empty 'cost' column")
+    cost = pd.to_numeric(frame["cost"], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isfinite(cost).all():
+        raise DataError(f"{path} has a missing, non-numeric or infinite cost")
+    return cost

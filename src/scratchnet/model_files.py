@@ -1,0 +1,146 @@
+"""Model and scaler files: an uncompressed `.npz` of arrays plus a JSON sidecar.
+
+Arrays are loaded with `allow_pickle=False`, so a crafted file cannot run code; the sidecar
+carries a format version and the shapes, and every array is checked against them.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scratchnet.errors import DataError, ModelFileError
+from scratchnet.io import encode_json, encode_npz, read_json
+from scratchnet.logreg import LogisticModel
+from scratchnet.nn import ACTIVATIONS, Network
+from scratchnet.split import Standardizer
+
+FORMAT_VERSION = 1
+"""Version of the model and scaler files; bump it when their layout changes."""
+
+
+def encode_scaler(scaler: Standardizer) -> bytes:
+    return encode_json(
+        {
+            "format_version": FORMAT_VERSION,
+            "mean": scaler.mean.tolist(),
+            "scale": scaler.scale.tolist(),
+        }
+    )
+
+
+def encode_network(net: Network, metadata: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """`.npz` of W1, b1, W2, b2 and a JSON sidecar: format version, shapes, training summary."""
+    sidecar = {
+        "format_version": FORMAT_VERSION,
+        "model": "nn",
+        "activation": net.activation,
+        "hidden_units": net.hidden_units,
+        "n_features": net.n_features,
+        "dtype": str(net.layer1.dtype),
+        **metadata,
+    }
+    return encode_npz(net.arrays()), encode_json(sidecar)
+
+
+def encode_logistic(model: LogisticModel) -> tuple[bytes, bytes]:
+    """`.npz` of the intercept and coefficients and its JSON sidecar (how the fit ended)."""
+    sidecar = {
+        "format_version": FORMAT_VERSION,
+        "model": "logreg",
+        "n_features": int(model.coef.size),
+        "iterations": model.iterations,
+        "gradient_norm": model.gradient_norm,
+        "separated": model.separated,
+    }
+    arrays = {"intercept": np.array([model.intercept]), "coef": model.coef}
+    return encode_npz(arrays), encode_json(sidecar)
+
+
+def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """Arrays of a model file, refusing pickled objects and any missing, extra or odd array."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise ModelFileError(f"{path} not found: run the stage that writes it first") from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ModelFileError(f"{path} is not a valid .npz model file: {error}") from None
+    if set(arrays) != set(expected):
+        raise ModelFileError(f"{path} holds arrays {sorted(arrays)}; expected {sorted(expected)}")
+    for name, shape in expected.items():
+        array = arrays[name]
+        if array.shape != shape:
+            raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected {shape}")
+        if array.dtype.kind != "f" or not np.isfinite(array).all():
+            raise ModelFileError(f"{path}: {name} must hold finite floats")
+    return arrays
+
+
+def _read_sidecar(path: Path, model: str) -> dict[str, Any]:
+    try:
+        sidecar = read_json(path)
+    except DataError as error:
+        raise ModelFileError(str(error)) from None
+    version = sidecar.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has format_version {version!r}; this scratchnet reads {FORMAT_VERSION}: "
+            "retrain with `dvc repro`"
+        )
+    if sidecar.get("model") != model:
+        raise ModelFileError(f"{path} describes model {sidecar.get('model')!r}, expected {model!r}")
+    return sidecar
+
+
+def _positive_int(path: Path, sidecar: Mapping[str, Any], key: str) -> int:
+    value = sidecar.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ModelFileError(f"{path}: {key} = {value!r} must be a positive integer")
+    return value
+
+
+def read_network(npz: Path, sidecar_path: Path) -> Network:
+    sidecar = _read_sidecar(sidecar_path, "nn")
+    h = _positive_int(sidecar_path, sidecar, "hidden_units")
+    d = _positive_int(sidecar_path, sidecar, "n_features")
+    activation = sidecar.get("activation")
+    if activation not in ACTIVATIONS:
+        raise ModelFileError(f"{sidecar_path}: unknown activation {activation!r}")
+    arrays = _read_npz(npz, {"w1": (h, d), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)})
+    return Network.from_arrays(**arrays, activation=activation)
+
+
+def read_logistic(npz: Path, sidecar_path: Path) -> LogisticModel:
+    sidecar = _read_sidecar(sidecar_path, "logreg")
+    d = _positive_int(sidecar_path, sidecar, "n_features")
+    arrays = _read_npz(npz, {"intercept": (1,), "coef": (d,)})
+    return LogisticModel(
+        intercept=float(arrays["intercept"][0]),
+        coef=arrays["coef"].astype(np.float64),
+        iterations=int(sidecar.get("iterations", 0)),
+        gradient_norm=float(sidecar.get("gradient_norm", 0.0)),
+        separated=bool(sidecar.get("separated", False)),
+    )
+
+
+def read_scaler(path: Path) -> Standardizer:
+    document = read_json(path)
+    if document.get("format_version") != FORMAT_VERSION:
+        raise DataError(f"{path} has format_version {document.get('format_version')!r}")
+    try:
+        mean = np.array(document["mean"], dtype=np.float64)
+        scale = np.array(document["scale"], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as error:
+        raise DataError(f"{path} is not a scaler file: {error!r}") from None
+    if (
+        mean.shape != (2,)
+        or scale.shape != (2,)
+        or not (np.isfinite(mean).all() and (scale > 0).all())
+    ):
+        raise DataError(f"{path} must hold two finite means and two positive scales")
+    return Standardizer(mean, scale)

@@ -1,0 +1,187 @@
+"""Typed, validated views of the `params.yaml` sections.
+
+Each section becomes a frozen dataclass. `parse_section` rejects unknown keys, missing keys and
+wrong types; each dataclass's `__post_init__` rejects out-of-range values. Every message names
+the key, the value given and what is allowed, so a hand-edited `params.yaml` fails loudly at the
+start of the stage that reads it, never deep inside a computation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, get_args, get_origin
+
+from scratchnet.errors import ParamsError
+
+DatasetKind = Literal["flower", "moons", "circles", "xor", "spirals", "blobs"]
+ActivationName = Literal["tanh", "sigmoid", "relu"]
+InitName = Literal["uniform", "normal"]
+DtypeName = Literal["float64", "float32"]
+
+
+def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> None:
+    if not ok:
+        raise ParamsError(f"{section}.{key} = {value!r} is out of range: allowed {allowed}")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataParams:
+    """How `generate` makes the data set."""
+
+    kind: DatasetKind
+    n_samples: int
+    noise: float
+    seed: int
+
+    def __post_init__(self) -> None:
+        _require("data", "n_samples", self.n_samples, self.n_samples >= 4, "an integer >= 4")
+        _require("data", "noise", self.noise, self.noise >= 0, "a number >= 0")
+        _require("data", "seed", self.seed, self.seed >= 0, "an integer >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitParams:
+    """How `split` divides the rows and whether it standardises the features."""
+
+    test_size: float
+    seed: int
+    stratify: bool
+    standardize: bool
+
+    def __post_init__(self) -> None:
+        _require("split", "test_size", self.test_size, 0 < self.test_size < 1, "0 < test_size < 1")
+        _require("split", "seed", self.seed, self.seed >= 0, "an integer >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class NNParams:
+    """The network's shape, initialisation and full-batch gradient-descent schedule."""
+
+    hidden_units: int
+    activation: ActivationName
+    epochs: int
+    learning_rate: float
+    init: InitName
+    init_scale: float
+    seed: int
+    log_every: int
+    dtype: DtypeName
+
+    def __post_init__(self) -> None:
+        _require("nn", "hidden_units", self.hidden_units, self.hidden_units >= 1, "an integer >= 1")
+        _require("nn", "epochs", self.epochs, self.epochs >= 1, "an integer >= 1")
+        _require("nn", "learning_rate", self.learning_rate, self.learning_rate > 0, "a number > 0")
+        _require("nn", "init_scale", self.init_scale, self.init_scale > 0, "a number > 0")
+        _require("nn", "seed", self.seed, self.seed >= 0, "an integer >= 0")
+        _require("nn", "log_every", self.log_every, self.log_every >= 1, "an integer >= 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class LogRegParams:
+    """Stopping rule of the Newton (IRLS) fit."""
+
+    max_iter: int
+    tol: float
+
+    def __post_init__(self) -> None:
+        _require("logreg", "max_iter", self.max_iter, self.max_iter >= 1, "an integer >= 1")
+        _require("logreg", "tol", self.tol, self.tol > 0, "a number > 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateParams:
+    """Probability at or above which a test point is called class 1."""
+
+    threshold: float
+
+    def __post_init__(self) -> None:
+        _require("evaluate", "threshold", self.threshold, 0 < self.threshold < 1, "0 < t < 1")
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotParams:
+    """Resolution of the decision-boundary figures."""
+
+    grid_points: int
+    dpi: int
+
+    def __post_init__(self) -> None:
+        _require(
+            "plot", "grid_points", self.grid_points, 10 <= self.grid_points <= 2000, "10..2000"
+        )
+        _require("plot", "dpi", self.dpi, 30 <= self.dpi <= 600, "30..600")
+
+
+Section = TypeVar("Section")
+
+
+def _describe(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        return "one of " + ", ".join(repr(choice) for choice in get_args(annotation))
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[
+        annotation
+    ]
+
+
+def _accepts(annotation: Any, value: object) -> bool:
+    if get_origin(annotation) is Literal:
+        return isinstance(value, str) and value in get_args(annotation)
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:  # an integer is a fine float; a bool is not
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def parse_section(name: str, raw: object, cls: type[Section]) -> Section:
+    """Build the dataclass `cls` from the mapping found under `name` in params.yaml."""
+    if not isinstance(raw, Mapping):
+        raise ParamsError(
+            f"params section {name!r} must be a mapping of keys to values, got {raw!r}"
+        )
+    hints = typing.get_type_hints(cls)
+    fields = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = sorted(set(raw) - set(fields), key=str)
+    if unknown:
+        raise ParamsError(
+            f"unknown key {name}.{unknown[0]} (value {raw[unknown[0]]!r}): "
+            f"allowed keys are {', '.join(fields)}"
+        )
+    missing = [key for key in fields if key not in raw]
+    if missing:
+        raise ParamsError(
+            f"missing key {name}.{missing[0]}: expected {_describe(hints[missing[0]])}"
+        )
+    values: dict[str, Any] = {}
+    for key in fields:
+        value, annotation = raw[key], hints[key]
+        if not _accepts(annotation, value):
+            raise ParamsError(
+                f"{name}.{key} = {value!r} is invalid: expected {_describe(annotation)}"
+            )
+        values[key] = float(value) if annotation is float else value
+    return cls(**values)
+
+
+SECTION_NAMES: dict[type, str] = {
+    DataParams: "data",
+    SplitParams: "split",
+    NNParams: "nn",
+    LogRegParams: "logreg",
+    EvaluateParams: "evaluate",
+    PlotParams: "plot",
+}
+
+
+def section(document: object, cls: type[Section]) -> Section:
+    """The validated `cls` section of an already-parsed params document."""
+    name = SECTION_NAMES[cls]
+    if not isinstance(document, Mapping):
+        raise ParamsError("the params file must hold a mapping of sections")
+    if name not in document:
+        raise ParamsError(f"the params file has no section {name!r}")
+    return parse_section(name, document[name], cls)

@@ -1,0 +1,51 @@
+"""Stage `evaluate`: both models on the test set → metrics, per-sample predictions, ROC points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scratchnet import io, metrics, model_files, models, params, stage
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = stage.parse_args(
+        __doc__,
+        argv,
+        train="data/split/train.csv",
+        test="data/split/test.csv",
+        scaler="data/split/scaler.json",
+        models="models",
+        reports="reports",
+    )
+    config = params.section(io.read_params(args.params), params.EvaluateParams)
+    train, test = io.read_dataset(args.train), io.read_dataset(args.test)
+    scaler = model_files.read_scaler(args.scaler)
+    classifiers = [
+        models.neural_network(
+            model_files.read_network(args.models / "nn.npz", args.models / "nn.json"), scaler
+        ),
+        models.logistic_regression(
+            model_files.read_logistic(args.models / "logreg.npz", args.models / "logreg.json"),
+            scaler,
+        ),
+    ]
+    outputs: dict[Path, bytes] = {}
+    for classifier in classifiers:
+        test_prob = classifier.probability(test.x)
+        summary = metrics.summary(
+            test.y, test_prob, train.y, classifier.probability(train.x), config.threshold
+        )
+        predictions = {"actual": test.y, "predicted": (test_prob >= config.threshold).astype(int)}
+        roc = metrics.roc_curve(test.y, test_prob)
+        outputs[args.reports / "metrics" / f"{classifier.name}.json"] = io.encode_json(summary)
+        outputs[args.reports / "predictions" / f"{classifier.name}.csv"] = io.encode_table(
+            predictions
+        )
+        outputs[args.reports / "roc" / f"{classifier.name}.csv"] = io.encode_table(
+            {"fpr": roc.fpr, "tpr": roc.tpr}
+        )
+    io.commit(outputs)
+
+
+if __name__ == "__main__":
+    stage.run(main)

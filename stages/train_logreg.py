@@ -1,0 +1,25 @@
+"""Stage `train_logreg`: maximum-likelihood logistic regression on the scaled training split."""
+
+from __future__ import annotations
+
+from scratchnet import io, logreg, model_files, params, stage
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = stage.parse_args(
+        __doc__,
+        argv,
+        train="data/split/train.csv",
+        scaler="data/split/scaler.json",
+        model="models/logreg.npz",
+        sidecar="models/logreg.json",
+    )
+    config = params.section(io.read_params(args.params), params.LogRegParams)
+    train = io.read_dataset(args.train)
+    model = logreg.fit(model_files.read_scaler(args.scaler).transform(train.x), train.y, config)
+    arrays, sidecar = model_files.encode_logistic(model)
+    io.commit({args.model: arrays, args.sidecar: sidecar})
+
+
+if __name__ == "__main__":
+    stage.run(main)

@@ -1,0 +1,41 @@
+"""Stage `train_nn`: full-batch gradient descent on the scaled training split."""
+
+from __future__ import annotations
+
+import sys
+
+from scratchnet import io, model_files, nn, params, stage
+
+
+def report(epoch: int, cost: float, elapsed: float) -> None:
+    print(
+        f"epoch {epoch:>7d}  cost {cost:.6f}  elapsed {elapsed:6.1f} s", file=sys.stderr, flush=True
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = stage.parse_args(
+        __doc__,
+        argv,
+        train="data/split/train.csv",
+        scaler="data/split/scaler.json",
+        model="models/nn.npz",
+        sidecar="models/nn.json",
+        cost="reports/nn/cost.csv",
+    )
+    config = params.section(io.read_params(args.params), params.NNParams)
+    train = io.read_dataset(args.train)
+    result = nn.fit(
+        model_files.read_scaler(args.scaler).transform(train.x), train.y, config, report
+    )
+    history = result.cost_history
+    arrays, sidecar = model_files.encode_network(
+        result.network,
+        {"epochs": config.epochs, "learning_rate": config.learning_rate, "final_cost": history[-1]},
+    )
+    curve = io.encode_table({"epoch": range(1, history.size + 1), "cost": history})
+    io.commit({args.model: arrays, args.sidecar: sidecar, args.cost: curve})
+
+
+if __name__ == "__main__":
+    stage.run(main)
