@@ -1,0 +1,108 @@
+"""A throwaway copy of the project in its own git repository, driven through the real CLIs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = (
+    ".dvc/config",
+    ".dvc/.gitignore",
+    ".dvcignore",
+    ".gitignore",
+    "dvc.yaml",
+    "params.yaml",
+    "pyproject.toml",
+    "src",
+    "stages",
+)
+FAST_NN = {"epochs": 400, "log_every": 100}
+"""Enough epochs to move the metrics, few enough to keep a repro to seconds."""
+
+
+def environment(root: Path) -> dict[str, str]:
+    """Git identity for CI (root, no config), no DVC analytics, and this Python first on PATH."""
+    env = dict(os.environ)
+    env.update(
+        GIT_AUTHOR_NAME="scratchnet tests",
+        GIT_AUTHOR_EMAIL="tests@scratchnet.invalid",
+        GIT_COMMITTER_NAME="scratchnet tests",
+        GIT_COMMITTER_EMAIL="tests@scratchnet.invalid",
+        DVC_NO_ANALYTICS="1",
+        PYTHONPATH=str(root / "src"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
+    return env
+
+
+class Project:
+    """A project copy at `root`; `dvc(...)` and `git(...)` run there and return the result."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.env = environment(root)
+
+    @classmethod
+    def copy_of_sources(cls, root: Path, **sections: dict) -> Project:
+        """Copy the tracked sources (no outputs, no lock), apply `sections`, commit."""
+        for name in SOURCES:
+            source, target = ROOT / name, root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, target)
+        project = cls(root)
+        project.set_params(nn=FAST_NN, **sections)
+        project.git("init", "-q", "-b", "main")
+        project.commit("scratchnet sources")
+        return project
+
+    def run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            command, cwd=self.root, env=self.env, capture_output=True, text=True, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(command)} exited {result.returncode}\n"
+                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+            )
+        return result
+
+    def dvc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run(sys.executable, "-m", "dvc", *args, check=check)
+
+    def git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run("git", *args)
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+
+    def params(self) -> dict:
+        return yaml.safe_load((self.root / "params.yaml").read_text())
+
+    def set_params(self, **sections: dict) -> None:
+        document = self.params()
+        for name, values in sections.items():
+            document[name].update(values)
+        (self.root / "params.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def read(self, relative: str) -> bytes:
+        return (self.root / relative).read_bytes()
+
+
+def stages_run(repro_output: str) -> list[str]:
+    """Names of the stages a `dvc repro` / `dvc exp run` actually executed, in order."""
+    prefix = "Running stage '"
+    return [
+        line.split(prefix, 1)[1].split("'", 1)[0]
+        for line in repro_output.splitlines()
+        if prefix in line
+    ]

@@ -1,0 +1,76 @@
+"""dvc.yaml says the truth about each stage: its command, the code it imports, the params it reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from scratchnet import params
+from tests.pipeline import ROOT
+
+DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+STAGES = DVC_YAML["stages"]
+PROBE = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("stage_under_test", sys.argv[1])
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print("\\n".join(sorted(name for name in sys.modules if name.split(".")[0] == "scratchnet")))
+"""
+
+
+def imported_modules(script: str) -> set[str]:
+    """scratchnet modules loaded by importing `script` in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(ROOT / script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return set(result.stdout.split())
+
+
+def module_of(path: str) -> str:
+    return path.removeprefix("src/").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_runs_its_own_script(name: str) -> None:
+    """Each stage runs `python stages/<name>.py` and depends on that script."""
+    stage = STAGES[name]
+    assert stage["cmd"] == f"python stages/{name}.py"
+    assert f"stages/{name}.py" in stage["deps"]
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_declares_exactly_the_code_it_imports(name: str) -> None:
+    """Declared src/scratchnet deps are the modules the script imports, directly or not."""
+    declared = {module_of(dep) for dep in STAGES[name]["deps"] if dep.startswith("src/")}
+    assert declared == imported_modules(f"stages/{name}.py")
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_stage_declares_exactly_the_params_it_reads(name: str) -> None:
+    """Declared params keys are the fields of every params section the script validates."""
+    source = (ROOT / "stages" / f"{name}.py").read_text()
+    sections = {getattr(params, cls) for cls in re.findall(r"params\.(\w+Params)\b", source)}
+    expected = {
+        f"{params.SECTION_NAMES[cls]}.{field.name}"
+        for cls in sections
+        for field in dataclasses.fields(cls)
+    }
+    assert set(STAGES[name]["params"]) == expected
+
+
+def test_metrics_and_plot_data_live_in_git() -> None:
+    """Every out under reports/ is `cache: false`; metrics files are declared top-level."""
+    for stage in STAGES.values():
+        for out in stage["outs"]:
+            path, options = next(iter(out.items())) if isinstance(out, dict) else (out, {})
+            assert path.startswith("reports/") == (options.get("cache") is False), path
+    assert set(DVC_YAML["metrics"]) == {"reports/metrics/nn.json", "reports/metrics/logreg.json"}
