@@ -1,4 +1,4 @@
-"""dvc.yaml says the truth about each stage: its command, the code it imports, the params it reads."""
+"""dvc.yaml tells the truth about each stage: its command, imported code and params read."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ class Dataset:
         bad = ~np.isin(self.y, (0, 1))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"row {row} has label {self.y[row]!r}: labels must be 0 or 1")
+            raise DataError(f"row {row} has label {self.y[row].item()!r}: labels must be 0 or 1")
         if np.unique(self.y).size < 2:
             raise DataError(f"all {self.y.size} rows have label {self.y[0]}: need both classes")
 

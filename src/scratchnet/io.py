@@ -14,7 +14,6 @@ import io
 import json
 import os
 import signal
-import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,15 +80,9 @@ def encode_dataset(data: Dataset) -> bytes:
 
 
 def encode_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """An uncompressed `.npz` with fixed zip timestamps (`np.savez` stamps the current time)."""
+    """An uncompressed `.npz` without pickles (`np.savez` stamps members 1980-01-01: no clock)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, array in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, member.getvalue())
+    np.savez(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
 
 
@@ -147,7 +140,9 @@ def read_dataset(path: Path) -> Dataset:
     bad_label = ~np.isin(labels, (0.0, 1.0))
     if bad_label.any():
         row = int(np.flatnonzero(bad_label)[0])
-        raise DataError(f"{path} row {row}: label y = {labels[row]!r}; labels must be 0 or 1")
+        raise DataError(
+            f"{path} row {row}: label y = {labels[row].item()!r}; labels must be 0 or 1"
+        )
     try:
         return Dataset(np.column_stack([columns["x1"], columns["x2"]]), labels.astype(np.int64))
     except DataError as error:

@@ -21,6 +21,9 @@ from scratchnet.errors import ScratchnetError
 from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
 from scratchnet.params import LogRegParams
 
+ROUNDING = 8 * np.finfo(np.float64).eps
+"""Cost changes this small (relative) are rounding noise, not a worse fit."""
+
 
 class SeparationWarning(UserWarning):
     """The training data is linearly separable, so the maximum-likelihood estimate is infinite."""
@@ -78,9 +81,9 @@ def fit(x: np.ndarray, y: np.ndarray, config: LogRegParams) -> LogisticModel:
             )
         hessian = (design.T * (p * (1 - p))) @ design / m
         step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
-        for _ in range(60):  # step halving: never accept a step that lowers the likelihood
+        for _ in range(60):  # step halving: refuse a step that lowers the likelihood
             candidate = cost(beta + step)
-            if candidate <= current:
+            if candidate <= current + ROUNDING * max(1.0, current):
                 break
             step /= 2
         beta, current = beta + step, candidate

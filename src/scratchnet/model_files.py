@@ -6,6 +6,7 @@ carries a format version and the shapes, and every array is checked against them
 
 from __future__ import annotations
 
+import math
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -41,7 +42,7 @@ def encode_network(net: Network, metadata: Mapping[str, Any]) -> tuple[bytes, by
         "activation": net.activation,
         "hidden_units": net.hidden_units,
         "n_features": net.n_features,
-        "dtype": str(net.layer1.dtype),
+        "dtype": str(net.flat.dtype),
         **metadata,
     }
     return encode_npz(net.arrays()), encode_json(sidecar)
@@ -64,12 +65,18 @@ def encode_logistic(model: LogisticModel) -> tuple[bytes, bytes]:
 def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     """Arrays of a model file, refusing pickled objects and any missing, extra or odd array."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        with path.open("rb") as handle:  # our handle: np.load leaks its own on a bad zip
+            archive = np.load(handle, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("it holds a single array, not an .npz archive")
+            with archive:
+                arrays = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise ModelFileError(f"{path} not found: run the stage that writes it first") from None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
         raise ModelFileError(f"{path} is not a valid .npz model file: {error}") from None
+    if not all(isinstance(array, np.ndarray) for array in arrays.values()):
+        raise ModelFileError(f"{path} holds a member that is not a .npy array")
     if set(arrays) != set(expected):
         raise ModelFileError(f"{path} holds arrays {sorted(arrays)}; expected {sorted(expected)}")
     for name, shape in expected.items():
@@ -97,17 +104,17 @@ def _read_sidecar(path: Path, model: str) -> dict[str, Any]:
     return sidecar
 
 
-def _positive_int(path: Path, sidecar: Mapping[str, Any], key: str) -> int:
+def _count(path: Path, sidecar: Mapping[str, Any], key: str, minimum: int = 1) -> int:
     value = sidecar.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ModelFileError(f"{path}: {key} = {value!r} must be a positive integer")
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ModelFileError(f"{path}: {key} = {value!r} must be an integer >= {minimum}")
     return value
 
 
 def read_network(npz: Path, sidecar_path: Path) -> Network:
     sidecar = _read_sidecar(sidecar_path, "nn")
-    h = _positive_int(sidecar_path, sidecar, "hidden_units")
-    d = _positive_int(sidecar_path, sidecar, "n_features")
+    h = _count(sidecar_path, sidecar, "hidden_units")
+    d = _count(sidecar_path, sidecar, "n_features")
     activation = sidecar.get("activation")
     if activation not in ACTIVATIONS:
         raise ModelFileError(f"{sidecar_path}: unknown activation {activation!r}")
@@ -117,14 +124,19 @@ def read_network(npz: Path, sidecar_path: Path) -> Network:
 
 def read_logistic(npz: Path, sidecar_path: Path) -> LogisticModel:
     sidecar = _read_sidecar(sidecar_path, "logreg")
-    d = _positive_int(sidecar_path, sidecar, "n_features")
+    d = _count(sidecar_path, sidecar, "n_features")
     arrays = _read_npz(npz, {"intercept": (1,), "coef": (d,)})
+    gradient_norm, separated = sidecar.get("gradient_norm"), sidecar.get("separated")
+    if not isinstance(gradient_norm, float) or not math.isfinite(gradient_norm):
+        raise ModelFileError(f"{sidecar_path}: gradient_norm = {gradient_norm!r} must be a number")
+    if not isinstance(separated, bool):
+        raise ModelFileError(f"{sidecar_path}: separated = {separated!r} must be true or false")
     return LogisticModel(
         intercept=float(arrays["intercept"][0]),
         coef=arrays["coef"].astype(np.float64),
-        iterations=int(sidecar.get("iterations", 0)),
-        gradient_norm=float(sidecar.get("gradient_norm", 0.0)),
-        separated=bool(sidecar.get("separated", False)),
+        iterations=_count(sidecar_path, sidecar, "iterations", minimum=0),
+        gradient_norm=gradient_norm,
+        separated=separated,
     )
 
 
@@ -140,7 +152,7 @@ def read_scaler(path: Path) -> Standardizer:
     if (
         mean.shape != (2,)
         or scale.shape != (2,)
-        or not (np.isfinite(mean).all() and (scale > 0).all())
+        or not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all())
     ):
         raise DataError(f"{path} must hold two finite means and two positive scales")
     return Standardizer(mean, scale)

@@ -9,6 +9,7 @@ start of the stage that reads it, never deep inside a computation.
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
@@ -120,7 +121,7 @@ Section = TypeVar("Section")
 def _describe(annotation: Any) -> str:
     if get_origin(annotation) is Literal:
         return "one of " + ", ".join(repr(choice) for choice in get_args(annotation))
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[
+    return {int: "an integer", float: "a number (finite)", bool: "true or false", str: "a string"}[
         annotation
     ]
 
@@ -132,8 +133,10 @@ def _accepts(annotation: Any, value: object) -> bool:
         return isinstance(value, bool)
     if annotation is int:
         return isinstance(value, int) and not isinstance(value, bool)
-    if annotation is float:  # an integer is a fine float; a bool is not
-        return isinstance(value, int | float) and not isinstance(value, bool)
+    if annotation is float:  # an integer is a fine float; a bool, NaN or infinity is not
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
     return isinstance(value, annotation)
 
 

@@ -1,0 +1,274 @@
+"""Tests of scratchnet.metrics: hand-worked confusion matrices, zero division, ROC and summary."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scratchnet import metrics
+from scratchnet.errors import DataError
+from scratchnet.metrics import ConfusionCounts
+
+SUMMARY_KEYS = {
+    "tn",
+    "fp",
+    "fn",
+    "tp",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "log_loss",
+    "roc_auc",
+    "train_accuracy",
+}
+
+
+def labels_for(tn: int, fp: int, fn: int, tp: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (y_true, y_pred) arrays whose confusion matrix is exactly the given counts."""
+    y_true = np.repeat([0, 0, 1, 1], [tn, fp, fn, tp])
+    y_pred = np.repeat([0, 1, 0, 1], [tn, fp, fn, tp])
+    order = np.random.default_rng(seed).permutation(y_true.size)
+    return y_true[order], y_pred[order]
+
+
+def brute_force_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Mann-Whitney: the share of (positive, negative) pairs ranked right, ties counting 1/2."""
+    positives = y_score[y_true == 1].tolist()
+    negatives = y_score[y_true == 0].tolist()
+    wins = 0.0
+    for p in positives:
+        for n in negatives:
+            wins += 1.0 if p > n else 0.5 if p == n else 0.0
+    return wins / (len(positives) * len(negatives))
+
+
+# --- hand-worked confusion matrices ------------------------------------------------------------
+
+
+def test_seed_post_network_confusion_matrix():
+    """The post's NN matrix (TN 34, FP 10, FN 7, TP 29) gives the hand-worked ratios."""
+    y_true, y_pred = labels_for(tn=34, fp=10, fn=7, tp=29)
+    counts = ConfusionCounts.from_labels(y_true, y_pred)
+    assert counts == ConfusionCounts(tn=34, fp=10, fn=7, tp=29)
+    assert counts.total == 80
+    assert metrics.accuracy(counts) == pytest.approx(63 / 80)
+    assert metrics.precision(counts) == pytest.approx(29 / 39)
+    assert metrics.recall(counts) == pytest.approx(29 / 36)
+    assert metrics.f1(counts) == pytest.approx(2 * 29 / (2 * 29 + 10 + 7))
+
+
+def test_seed_post_logistic_confusion_matrix():
+    """The post's logistic matrix (TN 14, FP 30, FN 18, TP 18) gives the hand-worked ratios."""
+    y_true, y_pred = labels_for(tn=14, fp=30, fn=18, tp=18, seed=1)
+    counts = ConfusionCounts.from_labels(y_true, y_pred)
+    assert counts == ConfusionCounts(tn=14, fp=30, fn=18, tp=18)
+    assert metrics.accuracy(counts) == pytest.approx(32 / 80)
+    assert metrics.precision(counts) == pytest.approx(18 / 48)
+    assert metrics.recall(counts) == pytest.approx(18 / 36)
+    assert metrics.f1(counts) == pytest.approx(2 * 18 / (2 * 18 + 30 + 18))
+
+
+def test_from_labels_accepts_boolean_and_float_predictions():
+    """Counts are the same whether predictions are ints, bools or 0.0/1.0 floats."""
+    y_true, y_pred = labels_for(tn=3, fp=2, fn=1, tp=4)
+    expected = ConfusionCounts(tn=3, fp=2, fn=1, tp=4)
+    assert ConfusionCounts.from_labels(y_true, y_pred.astype(bool)) == expected
+    assert ConfusionCounts.from_labels(y_true, y_pred.astype(float)) == expected
+    assert all(type(v) is int for v in (expected.tn, expected.fp, expected.fn, expected.tp))
+
+
+# --- zero division ------------------------------------------------------------------------------
+
+
+def test_no_predicted_positives_gives_precision_zero():
+    """A model that never predicts class 1 has precision 0.0 (zero_division=0), not NaN."""
+    y_true, y_pred = labels_for(tn=5, fp=0, fn=3, tp=0)
+    counts = ConfusionCounts.from_labels(y_true, y_pred)
+    assert metrics.precision(counts) == 0.0
+    assert metrics.recall(counts) == 0.0
+    assert metrics.f1(counts) == 0.0
+
+
+def test_no_true_positives_in_data_gives_recall_zero():
+    """With no positive rows, recall's denominator TP + FN is 0 and recall is 0.0."""
+    counts = ConfusionCounts(tn=4, fp=2, fn=0, tp=0)
+    assert metrics.recall(counts) == 0.0
+    assert metrics.precision(counts) == 0.0
+    assert metrics.f1(counts) == 0.0
+    assert metrics.accuracy(counts) == pytest.approx(4 / 6)
+
+
+def test_all_true_negatives_gives_zero_f1_and_full_accuracy():
+    """TP = FP = FN = 0 makes every positive-class ratio 0.0 while accuracy is 1."""
+    counts = ConfusionCounts(tn=7, fp=0, fn=0, tp=0)
+    assert metrics.precision(counts) == 0.0
+    assert metrics.recall(counts) == 0.0
+    assert metrics.f1(counts) == 0.0
+    assert metrics.accuracy(counts) == 1.0
+
+
+def test_empty_counts_give_zero_accuracy():
+    """An empty confusion matrix has accuracy 0.0 rather than a ZeroDivisionError."""
+    assert metrics.accuracy(ConfusionCounts(0, 0, 0, 0)) == 0.0
+
+
+# --- log loss -----------------------------------------------------------------------------------
+
+
+def test_log_loss_matches_direct_formula():
+    """log_loss equals -mean(y log p + (1 - y) log(1 - p)) for probabilities inside (0, 1)."""
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, size=50)
+    p = rng.uniform(0.01, 0.99, size=50)
+    expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert metrics.log_loss(y, p) == pytest.approx(expected, rel=1e-12)
+
+
+def test_log_loss_is_finite_at_probabilities_zero_and_one():
+    """Probabilities of exactly 0 and 1 are clipped: confident mistakes cost ~-log(eps), not inf."""
+    mistake_cost = -math.log(metrics.LOG_LOSS_EPS)
+    assert metrics.log_loss(np.array([1]), np.array([0.0])) == pytest.approx(mistake_cost, rel=1e-3)
+    assert metrics.log_loss(np.array([0]), np.array([1.0])) == pytest.approx(mistake_cost, rel=1e-3)
+    right = metrics.log_loss(np.array([0, 1]), np.array([0.0, 1.0]))
+    assert math.isfinite(right)
+    assert 0.0 <= right < 1e-12
+
+
+# --- ROC ----------------------------------------------------------------------------------------
+
+
+def test_roc_auc_matches_brute_force_with_ties():
+    """The trapezoidal AUC equals the Mann-Whitney pair count when scores are tied."""
+    y = np.array([0, 0, 1, 1, 0, 1, 0, 1, 1, 0])
+    s = np.array([0.1, 0.5, 0.5, 0.9, 0.3, 0.3, 0.5, 0.7, 0.1, 0.2])
+    assert metrics.roc_auc(y, s) == pytest.approx(brute_force_auc(y, s), abs=1e-12)
+
+
+def test_roc_auc_perfect_inverted_and_constant():
+    """A perfect ranking scores 1, a reversed one 0, and constant scores exactly 1/2."""
+    y = np.array([0, 0, 1, 1])
+    assert metrics.roc_auc(y, np.array([0.1, 0.2, 0.8, 0.9])) == pytest.approx(1.0)
+    assert metrics.roc_auc(y, np.array([0.9, 0.8, 0.2, 0.1])) == pytest.approx(0.0)
+    assert metrics.roc_auc(y, np.full(4, 0.5)) == pytest.approx(0.5)
+
+
+def test_roc_curve_starts_at_origin_ends_at_one_and_is_monotone():
+    """fpr and tpr go from (0, 0) to (1, 1) without decreasing; thresholds fall from +inf."""
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, size=60)
+    y[:2] = [0, 1]
+    s = np.round(rng.random(60), 1)  # rounding makes ties
+    curve = metrics.roc_curve(y, s)
+    assert (curve.fpr[0], curve.tpr[0]) == (0.0, 0.0)
+    assert curve.fpr[-1] == pytest.approx(1.0)
+    assert curve.tpr[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(curve.fpr) >= 0)
+    assert np.all(np.diff(curve.tpr) >= 0)
+    assert curve.thresholds[0] == np.inf
+    assert np.all(np.diff(curve.thresholds) < 0)
+    assert curve.fpr.shape == curve.tpr.shape == curve.thresholds.shape
+    assert curve.thresholds.size == np.unique(s).size + 1
+
+
+def test_roc_curve_points_are_rates_at_each_threshold():
+    """Each ROC point is (FPR, TPR) of the rule score >= threshold."""
+    y = np.array([0, 1, 0, 1, 1, 0, 0])
+    s = np.array([0.2, 0.8, 0.8, 0.4, 0.6, 0.1, 0.4])
+    curve = metrics.roc_curve(y, s)
+    for fpr, tpr, threshold in zip(curve.fpr, curve.tpr, curve.thresholds, strict=True):
+        predicted = s >= threshold
+        assert tpr == pytest.approx(np.sum(predicted & (y == 1)) / np.sum(y == 1))
+        assert fpr == pytest.approx(np.sum(predicted & (y == 0)) / np.sum(y == 0))
+
+
+@pytest.mark.parametrize("label", [0, 1])
+def test_single_class_roc_raises_data_error(label):
+    """ROC and AUC need both classes among the true labels, else DataError."""
+    y = np.full(5, label)
+    s = np.linspace(0, 1, 5)
+    with pytest.raises(DataError, match="both classes"):
+        metrics.roc_curve(y, s)
+    with pytest.raises(DataError, match="both classes"):
+        metrics.roc_auc(y, s)
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+
+def test_summary_has_exactly_the_documented_scalar_keys():
+    """summary returns the 11 documented keys, each a plain int or float."""
+    y_test = np.array([0, 0, 1, 1, 1, 0])
+    p_test = np.array([0.1, 0.6, 0.5, 0.9, 0.2, 0.3])
+    y_train = np.array([0, 1, 1, 0])
+    p_train = np.array([0.2, 0.7, 0.4, 0.9])
+    document = metrics.summary(y_test, p_test, y_train, p_train, threshold=0.5)
+    assert set(document) == SUMMARY_KEYS
+    for key in ("tn", "fp", "fn", "tp"):
+        assert type(document[key]) is int, key
+    for key in SUMMARY_KEYS - {"tn", "fp", "fn", "tp"}:
+        assert type(document[key]) is float, key
+    # A probability equal to the threshold counts as class 1 (0.5 -> positive).
+    assert (document["tn"], document["fp"], document["fn"], document["tp"]) == (2, 1, 1, 2)
+    assert document["accuracy"] == pytest.approx(4 / 6)
+    assert document["train_accuracy"] == pytest.approx(2 / 4)
+    assert document["roc_auc"] == pytest.approx(brute_force_auc(y_test, p_test))
+    assert document["log_loss"] == pytest.approx(metrics.log_loss(y_test, p_test))
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+label_pairs = st.integers(1, 60).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(label_pairs)
+def test_confusion_ratio_properties(pair):
+    """Counts sum to n, ratios lie in [0, 1], accuracy is (tp+tn)/n, f1 is the harmonic mean."""
+    y_true, y_pred = (np.array(values) for values in pair)
+    counts = ConfusionCounts.from_labels(y_true, y_pred)
+    n = y_true.size
+    assert counts.total == n
+    assert counts.tp == int(np.sum((y_true == 1) & (y_pred == 1)))
+    assert counts.tn == int(np.sum((y_true == 0) & (y_pred == 0)))
+    ratios = [metrics.accuracy(counts), metrics.precision(counts)]
+    ratios += [metrics.recall(counts), metrics.f1(counts)]
+    assert all(0.0 <= r <= 1.0 for r in ratios)
+    assert metrics.accuracy(counts) == pytest.approx((counts.tp + counts.tn) / n)
+    p, r = metrics.precision(counts), metrics.recall(counts)
+    if p > 0 and r > 0:
+        assert metrics.f1(counts) == pytest.approx(2 * p * r / (p + r))
+
+
+scored_labels = st.integers(2, 40).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(lambda ys: len(set(ys)) == 2),
+        st.lists(
+            st.one_of(
+                st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0]),
+                st.floats(0, 1, allow_nan=False),
+            ),
+            min_size=n,
+            max_size=n,
+        ),
+    )
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(scored_labels)
+def test_roc_auc_equals_brute_force_property(pair):
+    """For any labels with both classes and any scores (with ties), AUC equals Mann-Whitney."""
+    y, s = np.array(pair[0]), np.array(pair[1])
+    auc = metrics.roc_auc(y, s)
+    assert 0.0 <= auc <= 1.0 + 1e-12
+    assert auc == pytest.approx(brute_force_auc(y, s), abs=1e-9)

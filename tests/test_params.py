@@ -1,0 +1,250 @@
+"""Tests of scratchnet.params: every section parses from params.yaml and rejects bad values."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scratchnet import params
+from scratchnet.errors import ParamsError
+from scratchnet.params import (
+    DataParams,
+    EvaluateParams,
+    LogRegParams,
+    NNParams,
+    PlotParams,
+    SplitParams,
+)
+
+PARAMS_YAML = Path(__file__).resolve().parents[1] / "params.yaml"
+SECTIONS = [DataParams, SplitParams, NNParams, LogRegParams, EvaluateParams, PlotParams]
+
+
+@pytest.fixture
+def document() -> dict:
+    """A fresh copy of the project's real params.yaml, the valid baseline."""
+    return yaml.safe_load(PARAMS_YAML.read_text())
+
+
+def with_value(document: dict, section: str, key: str, value: object) -> dict:
+    """A copy of `document` with `section.key` set to `value`."""
+    changed = copy.deepcopy(document)
+    changed[section][key] = value
+    return changed
+
+
+def cls_of(section: str) -> type:
+    """The dataclass that parses the params section called `section`."""
+    return {name: cls for cls, name in params.SECTION_NAMES.items()}[section]
+
+
+# --- valid sections -----------------------------------------------------------------------------
+
+
+def test_every_section_class_has_a_name():
+    """SECTION_NAMES maps each of the six section classes to its params.yaml key."""
+    assert set(params.SECTION_NAMES) == set(SECTIONS)
+    names = {"data", "split", "nn", "logreg", "evaluate", "plot"}
+    assert set(params.SECTION_NAMES.values()) == names
+
+
+@pytest.mark.parametrize("cls", SECTIONS, ids=lambda cls: cls.__name__)
+def test_real_params_yaml_parses(document, cls):
+    """Each section of the real params.yaml builds its dataclass with the file's values."""
+    name = params.SECTION_NAMES[cls]
+    parsed = params.section(document, cls)
+    assert isinstance(parsed, cls)
+    assert dataclasses.asdict(parsed) == document[name]
+
+
+def test_real_values_are_the_documented_defaults(document):
+    """A spot check that parsed values keep their meaning and Python types."""
+    nn = params.section(document, NNParams)
+    assert nn.hidden_units == 40
+    assert type(nn.hidden_units) is int
+    assert nn.learning_rate == 0.9
+    assert type(nn.learning_rate) is float
+    assert params.section(document, SplitParams).stratify is False
+    assert params.section(document, LogRegParams).tol == 1e-10
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("nn", "learning_rate", 1),
+        ("data", "noise", 0),
+        ("logreg", "tol", 1),
+        ("nn", "init_scale", 2),
+    ],
+)
+def test_integer_for_float_is_accepted_as_float(document, section, key, value):
+    """An integer where a number is expected is accepted and stored as a float."""
+    parsed = params.section(with_value(document, section, key, value), cls_of(section))
+    stored = getattr(parsed, key)
+    assert type(stored) is float
+    assert stored == value
+
+
+@pytest.mark.parametrize("cls", SECTIONS, ids=lambda cls: cls.__name__)
+def test_sections_are_frozen(document, cls):
+    """Assigning to a parsed section raises FrozenInstanceError."""
+    parsed = params.section(document, cls)
+    field = dataclasses.fields(cls)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(parsed, field, getattr(parsed, field))
+
+
+# --- unknown and missing keys -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", SECTIONS, ids=lambda cls: cls.__name__)
+def test_unknown_key_is_rejected(document, cls):
+    """An extra key raises ParamsError naming section.key, its value and the allowed keys."""
+    name = params.SECTION_NAMES[cls]
+    document[name]["colour"] = "red"
+    with pytest.raises(ParamsError) as caught:
+        params.section(document, cls)
+    message = str(caught.value)
+    assert f"{name}.colour" in message
+    assert "'red'" in message
+    for field in dataclasses.fields(cls):
+        assert field.name in message
+
+
+@pytest.mark.parametrize(
+    ("cls", "key"),
+    [(cls, field.name) for cls in SECTIONS for field in dataclasses.fields(cls)],
+    ids=lambda value: value if isinstance(value, str) else value.__name__,
+)
+def test_missing_key_is_rejected(document, cls, key):
+    """Each field, when absent, raises ParamsError naming section.key and what it expects."""
+    name = params.SECTION_NAMES[cls]
+    del document[name][key]
+    with pytest.raises(ParamsError) as caught:
+        params.section(document, cls)
+    message = str(caught.value)
+    assert f"missing key {name}.{key}" in message
+    assert "expected" in message
+
+
+def test_missing_section_is_rejected(document):
+    """A params document without the section raises ParamsError naming it."""
+    del document["nn"]
+    with pytest.raises(ParamsError, match="no section 'nn'"):
+        params.section(document, NNParams)
+
+
+@pytest.mark.parametrize("raw", [None, [1, 2], "tanh", 3])
+def test_section_that_is_not_a_mapping_is_rejected(document, raw):
+    """A section holding a non-mapping raises ParamsError naming the section and the value."""
+    document["logreg"] = raw
+    with pytest.raises(ParamsError) as caught:
+        params.section(document, LogRegParams)
+    assert "'logreg'" in str(caught.value)
+    assert repr(raw) in str(caught.value)
+
+
+@pytest.mark.parametrize("document", [None, [], "params"])
+def test_document_that_is_not_a_mapping_is_rejected(document):
+    """An empty or non-mapping params document raises ParamsError, not a TypeError."""
+    with pytest.raises(ParamsError, match="mapping of sections"):
+        params.section(document, DataParams)
+
+
+# --- wrong types and out-of-range values ---------------------------------------------------------
+
+BAD_VALUES = [
+    # wrong types
+    ("data", "n_samples", "400", "an integer"),
+    ("data", "n_samples", True, "an integer"),
+    ("data", "n_samples", 400.0, "an integer"),
+    ("nn", "epochs", False, "an integer"),
+    ("nn", "hidden_units", 40.5, "an integer"),
+    ("nn", "hidden_units", None, "an integer"),
+    ("nn", "learning_rate", "0.9", "a number"),
+    ("nn", "learning_rate", True, "a number"),
+    ("evaluate", "threshold", None, "a number"),
+    ("split", "stratify", "yes", "true or false"),
+    ("split", "standardize", 1, "true or false"),
+    ("data", "kind", 3, "one of 'flower'"),
+    # out of range
+    ("nn", "learning_rate", 0.0, "> 0"),
+    ("nn", "learning_rate", -0.5, "> 0"),
+    ("nn", "epochs", 0, ">= 1"),
+    ("nn", "hidden_units", 0, ">= 1"),
+    ("nn", "hidden_units", -3, ">= 1"),
+    ("nn", "init_scale", 0.0, "> 0"),
+    ("nn", "seed", -1, ">= 0"),
+    ("nn", "log_every", 0, ">= 1"),
+    ("split", "test_size", 0.0, "0 < test_size < 1"),
+    ("split", "test_size", 1.0, "0 < test_size < 1"),
+    ("split", "test_size", 1.5, "0 < test_size < 1"),
+    ("split", "seed", -2, ">= 0"),
+    ("data", "n_samples", 3, ">= 4"),
+    ("data", "noise", -0.1, ">= 0"),
+    ("data", "seed", -1, ">= 0"),
+    ("logreg", "max_iter", 0, ">= 1"),
+    ("logreg", "tol", 0.0, "> 0"),
+    ("evaluate", "threshold", 0.0, "0 < t < 1"),
+    ("evaluate", "threshold", 1.0, "0 < t < 1"),
+    ("plot", "grid_points", 9, "10..2000"),
+    ("plot", "grid_points", 2001, "10..2000"),
+    ("plot", "dpi", 29, "30..600"),
+    ("plot", "dpi", 601, "30..600"),
+    ("nn", "learning_rate", math.nan, "finite"),
+    # unknown choices
+    ("data", "kind", "swirl", "one of 'flower', 'moons', 'circles', 'xor', 'spirals', 'blobs'"),
+    ("nn", "activation", "softmax", "one of 'tanh', 'sigmoid', 'relu'"),
+    ("nn", "activation", "Tanh", "one of 'tanh', 'sigmoid', 'relu'"),
+    ("nn", "init", "xavier", "one of 'uniform', 'normal'"),
+    ("nn", "dtype", "float16", "one of 'float64', 'float32'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "allowed"),
+    BAD_VALUES,
+    ids=[f"{section}.{key}={value!r}" for section, key, value, _ in BAD_VALUES],
+)
+def test_bad_value_is_rejected_with_key_value_and_allowed(document, section, key, value, allowed):
+    """A wrong type or out-of-range value raises ParamsError naming key, value and allowed range."""
+    with pytest.raises(ParamsError) as caught:
+        params.section(with_value(document, section, key, value), cls_of(section))
+    message = str(caught.value)
+    assert f"{section}.{key}" in message
+    assert repr(value) in message
+    assert allowed in message
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("split", "test_size"), ("evaluate", "threshold")],
+)
+@pytest.mark.parametrize("value", [0, 1])
+def test_integer_bounds_of_open_intervals_are_rejected(document, section, key, value):
+    """Integer 0 and 1 (converted to float) are still outside the open interval (0, 1)."""
+    with pytest.raises(ParamsError, match=rf"{section}\.{key} = {value}\.0 is out of range"):
+        params.section(with_value(document, section, key, value), cls_of(section))
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("nn", "learning_rate"), ("nn", "init_scale"), ("data", "noise"), ("logreg", "tol")],
+)
+def test_infinite_number_is_rejected(document, section, key):
+    """A YAML `.inf` for a positive-number setting is out of range (it is not a usable number)."""
+    with pytest.raises(ParamsError) as caught:
+        params.section(with_value(document, section, key, math.inf), cls_of(section))
+    assert f"{section}.{key}" in str(caught.value)
+    assert "inf" in str(caught.value)
+
+
+def test_direct_construction_validates_ranges():
+    """Building a dataclass directly runs the same range checks as parsing."""
+    with pytest.raises(ParamsError, match=r"data\.n_samples = 2 is out of range"):
+        DataParams(kind="flower", n_samples=2, noise=0.2, seed=0)
