@@ -5,12 +5,7 @@ from __future__ import annotations
 import sys
 
 from scratchnet import io, model_files, nn, params, stage
-
-
-def report(epoch: int, cost: float, elapsed: float) -> None:
-    print(
-        f"epoch {epoch:>7d}  cost {cost:.6f}  elapsed {elapsed:6.1f} s", file=sys.stderr, flush=True
-    )
+from scratchnet.progress import TrainingProgress
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,9 +20,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     config = params.section(io.read_params(args.params), params.NNParams)
     train = io.read_dataset(args.train)
-    result = nn.fit(
-        model_files.read_scaler(args.scaler).transform(train.x), train.y, config, report
-    )
+    progress = TrainingProgress(config.epochs, config.log_every, sys.stderr, sys.stderr.isatty())
+    x = model_files.read_scaler(args.scaler).transform(train.x)
+    result = nn.fit(x, train.y, config, progress, progress.every)
     history = result.cost_history
     arrays, sidecar = model_files.encode_network(
         result.network,

@@ -11,17 +11,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = (
-    ".dvc/config",
-    ".dvc/.gitignore",
-    ".dvcignore",
-    ".gitignore",
-    "dvc.yaml",
-    "params.yaml",
-    "pyproject.toml",
-    "src",
-    "stages",
-)
+GENERATED = ("dvc.lock", "reports/")
+"""Tracked files the pipeline writes: left out so every test starts from sources only."""
 FAST_NN = {"epochs": 400, "log_every": 100}
 """Enough epochs to move the metrics, few enough to keep a repro to seconds."""
 
@@ -50,14 +41,21 @@ class Project:
 
     @classmethod
     def copy_of_sources(cls, root: Path, **sections: dict) -> Project:
-        """Copy the tracked sources (no outputs, no lock), apply `sections`, commit."""
-        for name in SOURCES:
-            source, target = ROOT / name, root / name
+        """Copy the git-tracked sources as they are now, apply `sections`, commit.
+
+        Only tracked files are copied, as DVC's experiment queue does, so a stage that reads an
+        untracked file fails here too.
+        """
+        listed = subprocess.run(
+            ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+        for name in filter(None, listed.split("\0")):
+            source = ROOT / name
+            if name.startswith(GENERATED) or not source.is_file():
+                continue
+            target = root / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            if source.is_dir():
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, target)
+            shutil.copy2(source, target)
         project = cls(root)
         project.set_params(nn=FAST_NN, **sections)
         project.git("init", "-q", "-b", "main")

@@ -67,10 +67,23 @@ def test_stage_declares_exactly_the_params_it_reads(name: str) -> None:
     assert set(STAGES[name]["params"]) == expected
 
 
-def test_metrics_and_plot_data_live_in_git() -> None:
-    """Every out under reports/ is `cache: false`; metrics files are declared top-level."""
+def test_outputs_persist_and_metrics_and_plot_data_live_in_git() -> None:
+    """Every out persists (a failed stage keeps the old one); those under reports/ are in git."""
     for stage in STAGES.values():
         for out in stage["outs"]:
-            path, options = next(iter(out.items())) if isinstance(out, dict) else (out, {})
+            [(path, options)] = out.items()
+            assert options.get("persist") is True, path
             assert path.startswith("reports/") == (options.get("cache") is False), path
     assert set(DVC_YAML["metrics"]) == {"reports/metrics/nn.json", "reports/metrics/logreg.json"}
+
+
+def test_every_source_a_stage_reads_is_tracked_by_git() -> None:
+    """Deps that no stage produces must be in git: DVC's queue copies only tracked files."""
+    produced = {next(iter(out)) for stage in STAGES.values() for out in stage["outs"]}
+    tracked = set(
+        subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    sources = {dep for stage in STAGES.values() for dep in stage["deps"]} - produced
+    assert sources - tracked == set()

@@ -451,3 +451,18 @@ def test_predict_proba_large_inputs_warning_free_and_in_unit_interval(
     proba = nn.predict_proba(make_net(arrays, activation), x)
     assert proba.dtype == np.float64
     assert np.all((proba >= 0) & (proba <= 1))
+
+
+def test_exploding_but_finite_cost_counts_as_divergence() -> None:
+    """With tanh units the stable cost stays finite at lr 1e6, yet explodes: that is divergence."""
+    x, y = xor_data()
+    config = nn_config(hidden_units=4, epochs=50, learning_rate=1e6)
+    with pytest.raises(TrainingDivergedError, match=r"epoch \d+: cost .*learning_rate = 1000000"):
+        nn.fit(x, y, config)
+
+
+def test_converging_run_stays_below_the_blowup_bound() -> None:
+    """A sensible run never trips the bound: its cost never exceeds the first epoch's."""
+    x, y = xor_data()
+    history = nn.fit(x, y, nn_config(hidden_units=4, epochs=300, learning_rate=1.0)).cost_history
+    assert history.max() <= history[0]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import sys
 import time
 from collections.abc import Callable
 
@@ -220,6 +221,12 @@ ProgressCallback = Callable[[int, float, float], None]
 """Called as `progress(epoch, cost, elapsed_seconds)`."""
 
 
+BLOWUP = 100.0
+"""A cost above BLOWUP × max(first epoch's cost, log 2) means divergence. log 2 is the cost of
+always answering 0.5; a converging run never comes near this, while a diverging one with tanh
+units explodes far past it without ever becoming infinite (the cost is computed stably)."""
+
+
 def fit(
     x: np.ndarray,
     y: np.ndarray,
@@ -229,23 +236,28 @@ def fit(
 ) -> FitResult:
     """Full-batch gradient descent for `config.epochs` epochs from `initialize(...)`.
 
-    Raises TrainingDivergedError at the first epoch whose cost is NaN or infinite.
+    Raises TrainingDivergedError at the first epoch whose cost is NaN, infinite, or above the
+    BLOWUP bound.
     """
     net = initialize(x.shape[1], config)
     workspace = Workspace(net, x, y)
     learning_rate, params, grad = config.learning_rate, net.flat, workspace.grad
     every = progress_every or config.log_every
     history = np.empty(config.epochs, dtype=np.float64)
+    limit = sys.float_info.max
     start = time.perf_counter()
     # Overflow on the way to divergence is expected and caught by the cost check below.
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(config.epochs):
             cost = workspace.cost_and_gradients(net)
-            if not math.isfinite(cost):
+            if not cost <= limit:  # also true for NaN
                 raise TrainingDivergedError(
-                    f"training diverged at epoch {epoch + 1}: cost is {cost} with "
+                    f"training diverged at epoch {epoch + 1}: cost {cost:.4g} "
+                    f"(first epoch {history[0] if epoch else cost:.4g}) with "
                     f"nn.learning_rate = {learning_rate}; lower the learning rate"
                 )
+            if epoch == 0:
+                limit = BLOWUP * max(cost, math.log(2))
             history[epoch] = cost
             grad *= learning_rate
             params -= grad
