@@ -1,5 +1,9 @@
 """Training speed and memory: scratchnet's trainer against a plain NumPy translation of the post.
 
+The reference is the post's R code translated line by line (forwardPropagation, computeCost,
+backwardPropagation, updateParameters, called every epoch, each returning new arrays), with the
+errata fixed and the same overflow-free sigmoid, so both do the same arithmetic.
+
     python benchmarks/train_speed.py              # the default workload (params.yaml), alternating
     python benchmarks/train_speed.py --scaling    # n_samples × hidden units grid, one process each
 
@@ -38,28 +42,57 @@ SCALING_WORK = 4e8
 """Samples × units × epochs per scaling point: enough epochs to time, few enough to finish."""
 
 
+def forward_propagation(x: np.ndarray, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The post's forwardPropagation(): Z1, A1 (tanh), Z2, A2 (sigmoid) as new arrays."""
+    z1 = p["W1"] @ x + p["b1"]
+    a1 = np.tanh(z1)
+    z2 = p["W2"] @ a1 + p["b2"]
+    a2 = 0.5 * (1 + np.tanh(0.5 * z2))  # the sigmoid, in the overflow-free form scratchnet uses
+    return {"Z1": z1, "A1": a1, "Z2": z2, "A2": a2}
+
+
+def compute_cost(y: np.ndarray, cache: dict[str, np.ndarray]) -> float:
+    """The post's computeCost(), from the logits so that log(0) cannot happen."""
+    return float(np.mean(np.logaddexp(0, (1 - 2 * y) * cache["Z2"])))
+
+
+def backward_propagation(
+    x: np.ndarray, y: np.ndarray, cache: dict[str, np.ndarray], p: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The post's backwardPropagation(), with one bias gradient per hidden unit (ERRATA 2)."""
+    m = x.shape[1]
+    dz2 = cache["A2"] - y
+    dw2 = 1 / m * (dz2 @ cache["A1"].T)
+    db2 = 1 / m * np.sum(dz2, axis=1, keepdims=True)
+    dz1 = (p["W2"].T @ dz2) * (1 - cache["A1"] ** 2)
+    dw1 = 1 / m * (dz1 @ x.T)
+    db1 = 1 / m * np.sum(dz1, axis=1, keepdims=True)
+    return {"dW1": dw1, "db1": db1, "dW2": dw2, "db2": db2}
+
+
+def update_parameters(
+    grads: dict[str, np.ndarray], p: dict[str, np.ndarray], learning_rate: float
+) -> dict[str, np.ndarray]:
+    """The post's updateParameters(): new arrays W - learning_rate * dW."""
+    return {name: p[name] - learning_rate * grads["d" + name] for name in p}
+
+
 def reference_fit(x: np.ndarray, y: np.ndarray, config: params.NNParams) -> np.ndarray:
-    """The post's training loop written the obvious way: new arrays for every intermediate."""
+    """The post's trainModel() loop, translated plainly: the four functions, every epoch."""
     init = nn.initialize(x.shape[1], config).arrays()
-    w1, b1, w2, b2 = (init[name].copy() for name in ("w1", "b1", "w2", "b2"))
-    big_x, big_y, m, lr = x.T, y.reshape(1, -1).astype(float), x.shape[0], config.learning_rate
+    p = {
+        "W1": init["w1"].copy(),
+        "b1": init["b1"].copy(),
+        "W2": init["w2"].copy(),
+        "b2": init["b2"].copy(),
+    }
+    big_x, big_y = x.T, y.reshape(1, -1).astype(float)
     history = np.empty(config.epochs)
     for epoch in range(config.epochs):
-        z1 = w1 @ big_x + b1
-        a1 = np.tanh(z1)
-        z2 = w2 @ a1 + b2
-        a2 = 0.5 * (1 + np.tanh(0.5 * z2))  # the sigmoid, in the overflow-free form scratchnet uses
-        history[epoch] = np.mean(np.logaddexp(0, (1 - 2 * big_y) * z2))
-        dz2 = a2 - big_y
-        dw2 = 1 / m * (dz2 @ a1.T)
-        db2 = 1 / m * np.sum(dz2, axis=1, keepdims=True)
-        dz1 = (w2.T @ dz2) * (1 - a1**2)
-        dw1 = 1 / m * (dz1 @ big_x.T)
-        db1 = 1 / m * np.sum(dz1, axis=1, keepdims=True)
-        w1 = w1 - lr * dw1
-        b1 = b1 - lr * db1
-        w2 = w2 - lr * dw2
-        b2 = b2 - lr * db2
+        cache = forward_propagation(big_x, p)
+        history[epoch] = compute_cost(big_y, cache)
+        grads = backward_propagation(big_x, big_y, cache, p)
+        p = update_parameters(grads, p, config.learning_rate)
     return history
 
 
@@ -133,17 +166,17 @@ def one_scaling_point(n_samples: int, hidden_units: int) -> dict[str, float]:
         hidden_units, "tanh", epochs, 0.9, "uniform", 0.01, 69, epochs, "float64"
     )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    start = time.perf_counter()
-    nn.fit(train.x, train.y, config)
-    elapsed = time.perf_counter() - start
+    stamps: list[float] = []
+    nn.fit(train.x, train.y, config, lambda *_: stamps.append(time.perf_counter()), 1)
+    elapsed = stamps[-1] - stamps[0]  # epochs 2..last: the first touches fresh pages
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     cells = len(train) * hidden_units
     return {
         "samples": len(train),
         "units": hidden_units,
         "epochs": epochs,
-        "us_per_epoch": elapsed / epochs * 1e6,
-        "ns_per_cell": elapsed / epochs / cells * 1e9,
+        "us_per_epoch": elapsed / (epochs - 1) * 1e6,
+        "ns_per_cell": elapsed / (epochs - 1) / cells * 1e9,
         "rss_growth_in_hm_arrays": (after - before) / (cells * 8),
     }
 
@@ -166,12 +199,20 @@ def scaling() -> int:
                 f"{row['us_per_epoch']:>11.1f} {row['ns_per_cell']:>17.2f} "
                 f"{row['rss_growth_in_hm_arrays']:>31.2f}"
             )
-    large = [row["ns_per_cell"] for row in rows if row["samples"] * row["units"] >= 1e6]
-    spread = max(large) / min(large)
-    memory = max(
-        row["rss_growth_in_hm_arrays"] for row in rows if row["samples"] * row["units"] >= 1e6
-    )
-    print(f"time per sample·unit, n·h >= 1e6: spread {spread:.2f}× (linear if close to 1)")
+    large = [row for row in rows if row["samples"] * row["units"] >= 1e6]
+    # Linear model: time per epoch = a·n·h (hidden layer) + b·n (output layer, cost, per-sample
+    # work), fitted by least squares on the points past per-call overheads.
+    design = np.array([[row["samples"] * row["units"], row["samples"]] for row in large], float)
+    seconds = np.array([row["us_per_epoch"] for row in large])
+    (a, b), *_ = np.linalg.lstsq(design, seconds, rcond=None)
+    worst = float(np.max(np.abs(design @ [a, b] / seconds - 1)))
+    memory = max(row["rss_growth_in_hm_arrays"] for row in large)
+    print(f"fit on n·h >= 1e6: µs/epoch = {a * 1e3:.2f} ns × n·h + {b * 1e3:.1f} ns × n; ", end="")
+    print(f"worst point off by {worst:.0%} (in-cache sizes run faster than DRAM-bound ones)")
+    wide = [row["ns_per_cell"] for row in large if row["units"] >= 40]
+    spread = max(wide) / min(wide)
+    print(f"ns per sample·unit with >= 40 units: {min(wide):.2f} to {max(wide):.2f} ", end="")
+    print(f"(spread {spread:.2f}×, limit 2×: linear in n·h up to the memory hierarchy)")
     print(f"memory beyond the data, n·h >= 1e6: at most {memory:.2f} n·h arrays (limit 6)")
     ok = spread <= 2 and memory <= 6
     print("PASS" if ok else "FAIL")
