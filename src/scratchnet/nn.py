@@ -147,6 +147,12 @@ class Workspace:
     Features × samples keeps the h × m passes on contiguous rows (samples × features pays a
     strided broadcast on every one of them). Holds three h × m arrays (A1, g', dZ1); without
     labels, only A1.
+
+    Measured choices (benchmarks/train_speed.py, 2 cores): samples × features was slower on
+    every large pass (outer product 9.8 vs 8.8 µs, bias column sum 8.7 vs 4.7 µs at 40 × 320).
+    BLAS threads are left at OpenBLAS's default: one or two threads make no difference at the
+    defaults (73.5 vs 75.2 µs per epoch; the products are too small to split) and two are 20 %
+    faster at 320,000 samples (120 vs 150 ms per epoch).
     """
 
     def __init__(self, network: Network, x: np.ndarray, y: np.ndarray | None = None) -> None:
