@@ -466,3 +466,25 @@ def test_converging_run_stays_below_the_blowup_bound() -> None:
     x, y = xor_data()
     history = nn.fit(x, y, nn_config(hidden_units=4, epochs=300, learning_rate=1.0)).cost_history
     assert history.max() <= history[0]
+
+
+def test_training_allocates_only_its_buffers() -> None:
+    """Peak traced memory of a fit is its buffers: no h × m temporary, even a short-lived one.
+
+    The workspace holds three h × m arrays (A1, g', dZ1), X with a row of ones, five 1 × m
+    rows, the parameters and their gradients; the fit adds the cost history.
+    """
+    import tracemalloc
+
+    h, m, d, epochs = 40, 200, 2, 50
+    x, y = xor_data(m=m)
+    config = nn_config(hidden_units=h, epochs=epochs)
+    nn.fit(x, y, config)  # warm caches (ufunc loops, imports) outside the measurement
+    tracemalloc.start()
+    nn.fit(x, y, config)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    parameters = h * (d + 2) + 1
+    floats = 3 * h * m + (d + 1) * m + 5 * m + 2 * parameters + epochs
+    one_temporary = h * m * 8
+    assert floats * 8 <= peak < floats * 8 + one_temporary // 2
