@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from scratchnet import params
+from scratchnet import io, params
 from scratchnet.errors import ParamsError
 from scratchnet.params import (
     DataParams,
@@ -175,9 +176,12 @@ BAD_VALUES = [
     # out of range
     ("nn", "learning_rate", 0.0, "> 0"),
     ("nn", "learning_rate", -0.5, "> 0"),
-    ("nn", "epochs", 0, ">= 1"),
-    ("nn", "hidden_units", 0, ">= 1"),
-    ("nn", "hidden_units", -3, ">= 1"),
+    ("nn", "epochs", 0, "from 1 to 100,000,000"),
+    ("nn", "epochs", 10**9, "from 1 to 100,000,000"),
+    ("nn", "hidden_units", 0, "from 1 to 100,000"),
+    ("nn", "hidden_units", -3, "from 1 to 100,000"),
+    ("nn", "hidden_units", 10**6, "from 1 to 100,000"),
+    ("nn", "learning_rate", 10**400, "a number"),
     ("nn", "init_scale", 0.0, "> 0"),
     ("nn", "seed", -1, ">= 0"),
     ("nn", "log_every", 0, ">= 1"),
@@ -185,7 +189,8 @@ BAD_VALUES = [
     ("split", "test_size", 1.0, "0 < test_size < 1"),
     ("split", "test_size", 1.5, "0 < test_size < 1"),
     ("split", "seed", -2, ">= 0"),
-    ("data", "n_samples", 3, ">= 4"),
+    ("data", "n_samples", 3, "from 4 to 10,000,000"),
+    ("data", "n_samples", 10**8, "from 4 to 10,000,000"),
     ("data", "noise", -0.1, ">= 0"),
     ("data", "seed", -1, ">= 0"),
     ("logreg", "max_iter", 0, ">= 1"),
@@ -248,3 +253,26 @@ def test_direct_construction_validates_ranges():
     """Building a dataclass directly runs the same range checks as parsing."""
     with pytest.raises(ParamsError, match=r"data\.n_samples = 2 is out of range"):
         DataParams(kind="flower", n_samples=2, noise=0.2, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1e-12", 1e-12), ("1e6", 1e6), ("2.5E+3", 2500.0), ("1.0e-10", 1e-10), (".5e1", 5.0)],
+)
+def test_exponent_numbers_are_floats_as_in_yaml_1_2(tmp_path, text: str, value: float) -> None:
+    """`tol: 1e-12` (as `dvc exp run -S` writes it) is a number, not PyYAML 1.1's string."""
+    path = tmp_path / "params.yaml"
+    path.write_text(f"logreg:\n  max_iter: 100\n  tol: {text}\n")
+    assert params.section(io.read_params(path), params.LogRegParams).tol == value
+
+
+@pytest.mark.parametrize("kind", ["directory", "not-utf8", "missing"])
+def test_unreadable_params_file_is_a_params_error(tmp_path, kind: str) -> None:
+    """A params path that is a folder, not UTF-8 or absent stops with ParamsError naming it."""
+    path = tmp_path / "params.yaml"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "not-utf8":
+        path.write_bytes(b"nn:\n  activation: \xff\xfe\n")
+    with pytest.raises(ParamsError, match=re.escape(str(path))):
+        io.read_params(path)

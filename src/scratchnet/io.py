@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import signal
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -23,7 +24,7 @@ import pandas as pd
 import yaml
 
 from scratchnet.datasets import Dataset
-from scratchnet.errors import DataError, ParamsError
+from scratchnet.errors import DataError, ParamsError, ScratchnetError
 
 DATASET_COLUMNS = ("x1", "x2", "y")
 
@@ -89,22 +90,49 @@ def encode_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
 # --- readers ---------------------------------------------------------------------------------
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 floats, as DVC writes them.
+
+    YAML 1.1 (PyYAML) reads `1e-12` and `1e6` as strings; YAML 1.2 (DVC's ruamel, e.g. after
+    `dvc exp run -S logreg.tol=1e-12`) and every person editing params.yaml mean numbers.
+    """
+
+
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def not_found(path: Path) -> str:
+    """The message for a missing input: most inputs are some earlier stage's output."""
+    return f"{path} not found: run the stage that writes it first"
+
+
+def read_text(path: Path, error: type[ScratchnetError] = DataError) -> str:
+    """The text of `path`; a missing, unreadable or non-UTF-8 file is `error`, naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        message = f"params file {path} not found" if error is ParamsError else not_found(path)
+        raise error(message) from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise error(f"{path} cannot be read: {problem}") from None
+
+
 def read_params(path: Path) -> Any:
     """The parsed params document (validated section by section with `scratchnet.params`)."""
     try:
-        return yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ParamsError(f"params file {path} not found") from None
+        return yaml.load(read_text(path, ParamsError), Loader=_Yaml12Loader)
     except yaml.YAMLError as error:
         raise ParamsError(f"params file {path} is not valid YAML: {error}") from None
 
 
 def read_json(path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"{path} not found: run the stage that writes it first") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        document = json.loads(read_text(path))
+    except json.JSONDecodeError as error:
         raise DataError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise DataError(f"{path} must hold a JSON object")
@@ -116,7 +144,7 @@ def read_dataset(path: Path) -> Dataset:
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
-        raise DataError(f"{path} not found: run the stage that writes it first") from None
+        raise DataError(not_found(path)) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
@@ -154,7 +182,7 @@ def read_cost_curve(path: Path) -> np.ndarray:
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
-        raise DataError(f"{path} not found: run the stage that writes it first") from None
+        raise DataError(not_found(path)) from None
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
         raise DataError(f"{path} is not a learning-curve CSV: {error}") from None
     if "cost" not in frame.columns or frame.empty:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from scratchnet.errors import DataError, ModelFileError
-from scratchnet.io import encode_json, encode_npz, read_json
+from scratchnet.io import encode_json, encode_npz, not_found, read_json
 from scratchnet.logreg import LogisticModel
 from scratchnet.nn import ACTIVATIONS, Network
 from scratchnet.split import Standardizer
@@ -72,7 +72,7 @@ def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]]) -> dict[str, 
             with archive:
                 arrays = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
-        raise ModelFileError(f"{path} not found: run the stage that writes it first") from None
+        raise ModelFileError(not_found(path)) from None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
         raise ModelFileError(f"{path} is not a valid .npz model file: {error}") from None
     if not all(isinstance(array, np.ndarray) for array in arrays.values()):

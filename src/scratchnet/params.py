@@ -22,6 +22,13 @@ InitName = Literal["uniform", "normal"]
 DtypeName = Literal["float64", "float32"]
 
 
+MAX_SAMPLES = 10_000_000
+MAX_HIDDEN_UNITS = 100_000
+MAX_EPOCHS = 100_000_000
+"""Upper bounds that catch a typo (an extra zero or three) before it becomes a MemoryError or a
+run of weeks; all far beyond anything this experiment needs."""
+
+
 def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> None:
     if not ok:
         raise ParamsError(f"{section}.{key} = {value!r} is out of range: allowed {allowed}")
@@ -37,7 +44,13 @@ class DataParams:
     seed: int
 
     def __post_init__(self) -> None:
-        _require("data", "n_samples", self.n_samples, self.n_samples >= 4, "an integer >= 4")
+        _require(
+            "data",
+            "n_samples",
+            self.n_samples,
+            4 <= self.n_samples <= MAX_SAMPLES,
+            f"an integer from 4 to {MAX_SAMPLES:,}",
+        )
         _require("data", "noise", self.noise, self.noise >= 0, "a number >= 0")
         _require("data", "seed", self.seed, self.seed >= 0, "an integer >= 0")
 
@@ -71,8 +84,20 @@ class NNParams:
     dtype: DtypeName
 
     def __post_init__(self) -> None:
-        _require("nn", "hidden_units", self.hidden_units, self.hidden_units >= 1, "an integer >= 1")
-        _require("nn", "epochs", self.epochs, self.epochs >= 1, "an integer >= 1")
+        _require(
+            "nn",
+            "hidden_units",
+            self.hidden_units,
+            1 <= self.hidden_units <= MAX_HIDDEN_UNITS,
+            f"an integer from 1 to {MAX_HIDDEN_UNITS:,}",
+        )
+        _require(
+            "nn",
+            "epochs",
+            self.epochs,
+            1 <= self.epochs <= MAX_EPOCHS,
+            f"an integer from 1 to {MAX_EPOCHS:,}",
+        )
         _require("nn", "learning_rate", self.learning_rate, self.learning_rate > 0, "a number > 0")
         _require("nn", "init_scale", self.init_scale, self.init_scale > 0, "a number > 0")
         _require("nn", "seed", self.seed, self.seed >= 0, "an integer >= 0")
@@ -134,9 +159,12 @@ def _accepts(annotation: Any, value: object) -> bool:
     if annotation is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if annotation is float:  # an integer is a fine float; a bool, NaN or infinity is not
-        return (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        )
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        try:
+            return math.isfinite(value)
+        except OverflowError:  # an integer beyond the float range
+            return False
     return isinstance(value, annotation)
 
 
