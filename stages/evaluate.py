@@ -31,12 +31,13 @@ def main(argv: list[str] | None = None) -> None:
     ]
     outputs: dict[Path, bytes] = {}
     for classifier in classifiers:
-        test_prob = classifier.probability(test.x)
+        test_logit = classifier.logit(test.x)
         summary = metrics.summary(
-            test.y, test_prob, train.y, classifier.probability(train.x), config.threshold
+            test.y, test_logit, train.y, classifier.logit(train.x), config.threshold
         )
-        predictions = {"actual": test.y, "predicted": (test_prob >= config.threshold).astype(int)}
-        roc = metrics.roc_curve(test.y, test_prob)
+        predicted = metrics.predict_labels(classifier.probability(test.x), config.threshold)
+        predictions = {"actual": test.y, "predicted": predicted}
+        roc = metrics.roc_curve(test.y, test_logit)
         outputs[args.reports / "metrics" / f"{classifier.name}.json"] = io.encode_json(summary)
         outputs[args.reports / "predictions" / f"{classifier.name}.csv"] = io.encode_table(
             predictions

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
     extent = np.concatenate([train.x, test.x])
     panels = []
     for classifier in classifiers:
-        accuracy = io.read_json(args.reports / "metrics" / f"{classifier.name}.json")["accuracy"]
+        accuracy = io.read_number(args.reports / "metrics" / f"{classifier.name}.json", "accuracy")
         title = f"{classifier.title}\ntest accuracy {accuracy:.2%}"
         panels.append(plots.BoundaryPanel(title, classifier.probability, test, threshold))
     figures = {
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     figures["comparison.png"] = plots.boundary_figure(panels, extent, config.grid_points)
     cost = io.read_cost_curve(args.reports / "nn" / "cost.csv")
-    learning_rate = io.read_json(args.models / "nn.json")["learning_rate"]
+    learning_rate = io.read_number(args.models / "nn.json", "learning_rate")
     figures["learning_curve.png"] = plots.learning_curve_figure(
         cost, f"{classifiers[0].title}, learning rate {learning_rate:g}"
     )

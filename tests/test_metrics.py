@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -121,22 +119,21 @@ def test_empty_counts_give_zero_accuracy():
 
 
 def test_log_loss_matches_direct_formula():
-    """log_loss equals -mean(y log p + (1 - y) log(1 - p)) for probabilities inside (0, 1)."""
+    """log_loss(logits) equals -mean(y log p + (1 - y) log(1 - p)) with p = sigmoid(logit)."""
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, size=50)
-    p = rng.uniform(0.01, 0.99, size=50)
+    z = rng.uniform(-4.0, 4.0, size=50)
+    p = 1 / (1 + np.exp(-z))
     expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
-    assert metrics.log_loss(y, p) == pytest.approx(expected, rel=1e-12)
+    assert metrics.log_loss(y, z) == pytest.approx(expected, rel=1e-12)
 
 
-def test_log_loss_is_finite_at_probabilities_zero_and_one():
-    """Probabilities of exactly 0 and 1 are clipped: confident mistakes cost ~-log(eps), not inf."""
-    mistake_cost = -math.log(metrics.LOG_LOSS_EPS)
-    assert metrics.log_loss(np.array([1]), np.array([0.0])) == pytest.approx(mistake_cost, rel=1e-3)
-    assert metrics.log_loss(np.array([0]), np.array([1.0])) == pytest.approx(mistake_cost, rel=1e-3)
-    right = metrics.log_loss(np.array([0, 1]), np.array([0.0, 1.0]))
-    assert math.isfinite(right)
-    assert 0.0 <= right < 1e-12
+def test_log_loss_is_exact_for_confident_mistakes():
+    """A logit of ±50 on the wrong side costs 50, where clipped probabilities would give ~34.5."""
+    assert metrics.log_loss(np.array([1]), np.array([-50.0])) == pytest.approx(50.0, rel=1e-15)
+    assert metrics.log_loss(np.array([0]), np.array([50.0])) == pytest.approx(50.0, rel=1e-15)
+    right = metrics.log_loss(np.array([0, 1]), np.array([-50.0, 50.0]))
+    assert 0.0 <= right < 1e-21
 
 
 # --- ROC ----------------------------------------------------------------------------------------
@@ -206,7 +203,8 @@ def test_summary_has_exactly_the_documented_scalar_keys():
     p_test = np.array([0.1, 0.6, 0.5, 0.9, 0.2, 0.3])
     y_train = np.array([0, 1, 1, 0])
     p_train = np.array([0.2, 0.7, 0.4, 0.9])
-    document = metrics.summary(y_test, p_test, y_train, p_train, threshold=0.5)
+    z_test, z_train = (np.log(p / (1 - p)) for p in (p_test, p_train))
+    document = metrics.summary(y_test, z_test, y_train, z_train, threshold=0.5)
     assert set(document) == SUMMARY_KEYS
     for key in ("tn", "fp", "fn", "tp"):
         assert type(document[key]) is int, key
@@ -217,7 +215,7 @@ def test_summary_has_exactly_the_documented_scalar_keys():
     assert document["accuracy"] == pytest.approx(4 / 6)
     assert document["train_accuracy"] == pytest.approx(2 / 4)
     assert document["roc_auc"] == pytest.approx(brute_force_auc(y_test, p_test))
-    assert document["log_loss"] == pytest.approx(metrics.log_loss(y_test, p_test))
+    assert document["log_loss"] == pytest.approx(metrics.log_loss(y_test, z_test))
 
 
 # --- properties ---------------------------------------------------------------------------------

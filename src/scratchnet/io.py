@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -137,6 +138,14 @@ def read_json(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise DataError(f"{path} must hold a JSON object")
     return document
+
+
+def read_number(path: Path, key: str) -> float:
+    """The finite number under `key` in the JSON object at `path`."""
+    value = read_json(path).get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise DataError(f"{path}: {key} = {value!r} must be a finite number")
+    return float(value)
 
 
 def read_dataset(path: Path) -> Dataset:

@@ -1,4 +1,4 @@
-"""Binary-classification metrics from labels and predicted probabilities.
+"""Binary-classification metrics from labels and each model's logits (log-odds).
 
 Definitions (class 1 is "positive"; ERRATA item 4 has the post's swap):
   precision = TP / (TP + FP)    recall = TP / (TP + FN)    f1 = 2 TP / (2 TP + FP + FN)
@@ -14,9 +14,7 @@ import dataclasses
 import numpy as np
 
 from scratchnet.errors import DataError
-
-LOG_LOSS_EPS = 1e-15
-"""Probabilities are clipped to [eps, 1 - eps] so one confident mistake costs ~34.5, not inf."""
+from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,10 +59,14 @@ def f1(c: ConfusionCounts) -> float:
     return _ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn)
 
 
-def log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
-    """Mean binary cross-entropy of probabilities clipped to [eps, 1 - eps]."""
-    p = np.clip(y_prob, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
-    return float(-np.mean(np.where(y_true == 1, np.log(p), np.log1p(-p))))
+def predict_labels(probability: np.ndarray, threshold: float) -> np.ndarray:
+    """Class 1 where P(y = 1) is at least `threshold`, else 0."""
+    return (probability >= threshold).astype(np.int64)
+
+
+def log_loss(y_true: np.ndarray, logits: np.ndarray) -> float:
+    """Mean binary cross-entropy, from logits: exact even for confident mistakes, no clipping."""
+    return binary_cross_entropy_from_logits(logits.astype(np.float64), 1.0 - 2.0 * y_true)
 
 
 def _require_both_classes(y_true: np.ndarray) -> None:
@@ -104,29 +106,34 @@ def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
 
 
 def classification_report(
-    y_true: np.ndarray, y_prob: np.ndarray, threshold: float
+    y_true: np.ndarray, logits: np.ndarray, threshold: float
 ) -> tuple[ConfusionCounts, dict[str, float]]:
-    """Confusion counts at `threshold` and every scalar metric, keyed by stable names."""
-    counts = ConfusionCounts.from_labels(y_true, y_prob >= threshold)
+    """Confusion counts at probability `threshold` and every scalar metric, by stable names.
+
+    ROC and its area are computed on the logits: a monotone score like the probability, but
+    without the ties that saturated probabilities (exactly 0 or 1 beyond |logit| ≈ 37) create.
+    """
+    counts = ConfusionCounts.from_labels(y_true, predict_labels(sigmoid(logits), threshold))
     scores = {
         "accuracy": accuracy(counts),
         "precision": precision(counts),
         "recall": recall(counts),
         "f1": f1(counts),
-        "log_loss": log_loss(y_true, y_prob),
-        "roc_auc": roc_auc(y_true, y_prob),
+        "log_loss": log_loss(y_true, logits),
+        "roc_auc": roc_auc(y_true, logits),
     }
     return counts, scores
 
 
 def summary(
     test_true: np.ndarray,
-    test_prob: np.ndarray,
+    test_logits: np.ndarray,
     train_true: np.ndarray,
-    train_prob: np.ndarray,
+    train_logits: np.ndarray,
     threshold: float,
 ) -> dict[str, int | float]:
     """The flat metrics document of one model: test-set counts and scores, and train accuracy."""
-    counts, scores = classification_report(test_true, test_prob, threshold)
-    train_counts = ConfusionCounts.from_labels(train_true, train_prob >= threshold)
+    counts, scores = classification_report(test_true, test_logits, threshold)
+    train_labels = predict_labels(sigmoid(train_logits), threshold)
+    train_counts = ConfusionCounts.from_labels(train_true, train_labels)
     return {**dataclasses.asdict(counts), **scores, "train_accuracy": accuracy(train_counts)}

@@ -1,4 +1,4 @@
-"""Both trained models behind one interface: P(y = 1) for rows of raw (unscaled) features."""
+"""Both trained models behind one interface: logits and P(y = 1) for raw (unscaled) features."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from scratchnet import nn
 from scratchnet.logreg import LogisticModel
+from scratchnet.numerics import sigmoid
 from scratchnet.split import Standardizer
 
 
@@ -19,14 +20,18 @@ class Classifier:
     name: str
     """Stable key used in file names: `nn` or `logreg`."""
     title: str
-    probability: Callable[[np.ndarray], np.ndarray]
+    logit: Callable[[np.ndarray], np.ndarray]
+    """log-odds of class 1 for each row of raw features."""
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return sigmoid(self.logit(x))
 
 
 def neural_network(net: nn.Network, scaler: Standardizer) -> Classifier:
     return Classifier(
         "nn",
         f"Neural network ({net.hidden_units} {net.activation} units)",
-        lambda x: nn.predict_proba(net, scaler.transform(x)),
+        lambda x: nn.predict_logit(net, scaler.transform(x)),
     )
 
 
@@ -34,5 +39,5 @@ def logistic_regression(model: LogisticModel, scaler: Standardizer) -> Classifie
     return Classifier(
         "logreg",
         "Logistic regression",
-        lambda x: model.predict_proba(scaler.transform(x)),
+        lambda x: model.decision_function(scaler.transform(x)),
     )

@@ -210,10 +210,14 @@ def cost_and_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> tuple[floa
     return cost, {name: workspace.grads[name].copy() for name in PARAMETER_NAMES}
 
 
+def predict_logit(net: Network, x: np.ndarray) -> np.ndarray:
+    """Output logit Z2 for each row of `x` (samples × features), as float64."""
+    return Workspace(net, x).forward(net)[0].astype(np.float64)
+
+
 def predict_proba(net: Network, x: np.ndarray) -> np.ndarray:
     """P(y = 1) for each row of `x` (samples × features), as float64."""
-    z2 = Workspace(net, x).forward(net)
-    return sigmoid(z2[0].astype(np.float64))
+    return sigmoid(predict_logit(net, x))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

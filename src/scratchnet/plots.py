@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from scratchnet.datasets import Dataset
+from scratchnet.metrics import predict_labels
 
 CLASS_COLOURS = ("#1f77b4", "#d62728")
 REGION_COLOURS = ("#c6dbef", "#fcbba1")
@@ -56,7 +57,7 @@ def draw_boundary(
     )
     ax.contour(gx, gy, probability, levels=[panel.threshold], colors="k", linewidths=1.0)
     x, y = panel.test.x, panel.test.y
-    wrong = (panel.probability(x) >= panel.threshold).astype(int) != y
+    wrong = predict_labels(panel.probability(x), panel.threshold) != y
     for label, colour in enumerate(CLASS_COLOURS):
         right_rows = (y == label) & ~wrong
         wrong_rows = (y == label) & wrong
