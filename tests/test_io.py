@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
 import signal
 import time
 import warnings
@@ -530,8 +531,8 @@ def _bad_shape(arrays):
         (_missing, "holds arrays ['b1', 'w1', 'w2']"),
         (_nan, "w1 must hold finite floats"),
         (_inf, "b2 must hold finite floats"),
-        (_integers, "w2 must hold finite floats"),
-        (_complex, "b1 must hold finite floats"),
+        (_integers, "w2 holds int64, expected float64"),
+        (_complex, "b1 holds complex128, expected float64"),
         (_bad_shape, "b1 has shape (3,), expected (3, 1)"),
     ],
     ids=["extra", "missing", "nan", "inf", "integers", "complex", "flat-bias"],
@@ -802,3 +803,34 @@ def test_read_scaler_missing_file(tmp_path):
     path = tmp_path / "scaler.json"
     with pytest.raises(DataError, match=r"scaler\.json not found"):
         model_files.read_scaler(path)
+
+
+def test_signal_during_renames_is_held_until_every_output_is_in_place(tmp_path, monkeypatch):
+    """SIGINT during the renames waits for all of them, then surfaces as InterruptedAfterCommit."""
+    real_replace = Path.replace
+    sent = []
+
+    def replace_and_interrupt(self, target):
+        if not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace_and_interrupt)
+    outputs = {tmp_path / "a.txt": b"a", tmp_path / "b.txt": b"b"}
+    with pytest.raises(sio.InterruptedAfterCommit):
+        sio.commit(outputs)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == {
+        "a.txt": b"a",
+        "b.txt": b"b",
+    }
+
+
+def test_network_arrays_must_match_the_sidecar_dtype(tmp_path):
+    """float32 arrays under a sidecar that says float64 are refused, naming both."""
+    _, sidecar_path = write_network(tmp_path)
+    npz_path = tmp_path / "edited.npz"
+    arrays = {name: array.astype(np.float32) for name, array in network_arrays().items()}
+    npz_path.write_bytes(sio.encode_npz(arrays))
+    with pytest.raises(ModelFileError, match="holds float32, expected float64"):
+        model_files.read_network(npz_path, sidecar_path)

@@ -138,3 +138,13 @@ def test_enough_iterations_with_the_same_tolerance_converge() -> None:
     model = logreg.fit(x, y, params.LogRegParams(max_iter=50, tol=1e-14))
     assert model.gradient_norm < 1e-14
     assert 1 < model.iterations <= 50
+
+
+def test_quasi_separated_data_warns_like_r() -> None:
+    """Separable but for two tied rows: the fit converges with huge coefficients and warns."""
+    x = np.array([[-2.0], [-1.0], [0.0], [0.0], [1.0], [2.0]])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    with pytest.warns(logreg.SeparationWarning, match="numerically 0 or 1"):
+        model = logreg.fit(x, y, params.LogRegParams(max_iter=100, tol=1e-10))
+    assert not model.separated
+    assert abs(model.coef[0]) > logreg.SATURATED_LOGIT / 2

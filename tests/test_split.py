@@ -196,3 +196,11 @@ def test_scaling_statistics_come_from_training_rows_only():
     assert not np.allclose(scaler.transform(test.x), own)
     everything = np.concatenate([train.x, test.x])
     assert not np.allclose(scaler.mean, everything.mean(axis=0), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("test_size", "n", "expected"), [(0.07, 100, 7), (0.14, 300, 42)])
+def test_test_rows_are_not_inflated_by_float_rounding(test_size, n, expected):
+    """0.07 × 100 is 7.000000000000001 in floating point; the test part still has 7 rows."""
+    y = np.tile([0, 1], n // 2)
+    _, test = split.split_indices(y, test_size, np.random.default_rng(0), stratify=False)
+    assert test.size == expected

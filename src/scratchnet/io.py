@@ -34,17 +34,36 @@ DATASET_COLUMNS = ("x1", "x2", "y")
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends, then deliver the first one that came.
+
+    Python-level handlers, not a signal mask: a mask covers only this thread, and a signal sent
+    to the process may land on another one (OpenBLAS starts worker threads).
+    """
+    received: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        signum: signal.signal(signum, lambda signum, _: received.append(signum)) for signum in held
+    }
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if received:
+            signal.raise_signal(received[0])
+
+
+class InterruptedAfterCommit(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while the renames were held: every new output is in place."""
 
 
 def commit(outputs: Mapping[Path, bytes]) -> None:
-    """Write every output atomically: all temporary files first, then all renames together."""
+    """Write every output atomically: all temporary files first, then all renames together.
+
+    A signal that arrives during the renames is held until they are done and then raised as
+    InterruptedAfterCommit, so the caller can tell a user that the outputs were written.
+    """
     staged: list[tuple[Path, Path]] = []
     try:
         for path, payload in outputs.items():
@@ -55,10 +74,15 @@ def commit(outputs: Mapping[Path, bytes]) -> None:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
-        with _signals_held():
-            for temporary, path in staged:
-                temporary.replace(path)
-            staged.clear()
+        try:
+            with _signals_deferred():
+                for temporary, path in staged:
+                    temporary.replace(path)
+                staged.clear()
+        except KeyboardInterrupt as interruption:
+            if staged:
+                raise
+            raise InterruptedAfterCommit(str(interruption)) from None
     finally:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)

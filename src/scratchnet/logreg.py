@@ -7,7 +7,9 @@ log-likelihood has norm below `tol`.
 On linearly separable data the MLE does not exist: the likelihood keeps rising as the
 coefficients grow without bound. The fit detects this the moment an iterate separates the
 training rows (every row on its own side of the boundary), warns with `SeparationWarning`, and
-returns that iterate: a finite model whose boundary separates the training data.
+returns that iterate: a finite model whose boundary separates the training data. Quasi-complete
+separation (separable but for rows on the boundary itself) converges numerically with huge
+coefficients; like R, the fit then warns that fitted probabilities are numerically 0 or 1.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from scratchnet.params import LogRegParams
 
 ROUNDING = 8 * np.finfo(np.float64).eps
 """Cost changes this small (relative) are rounding noise, not a worse fit."""
+
+
+SATURATED_LOGIT = 30.0
+"""Beyond this |logit| a fitted probability is within 1e-13 of 0 or 1."""
 
 
 class SeparationWarning(UserWarning):
@@ -86,11 +92,23 @@ def fit(x: np.ndarray, y: np.ndarray, config: LogRegParams) -> LogisticModel:
             if candidate <= current + ROUNDING * max(1.0, current):
                 break
             step /= 2
+        else:
+            raise ConvergenceError(
+                f"logistic regression stalled at Newton step {iteration}: no fraction of the "
+                f"step raises the likelihood (gradient norm {norm:.3g})"
+            )
         beta, current = beta + step, candidate
     if separated:
         warnings.warn(
             "the training data is linearly separable, so the maximum-likelihood fit does not "
             f"exist; stopped at Newton step {iteration} with a finite model that separates it",
+            SeparationWarning,
+            stacklevel=2,
+        )
+    elif np.any(np.abs(eta) > SATURATED_LOGIT):
+        warnings.warn(
+            "fitted probabilities numerically 0 or 1 occurred (as R's glm warns): the training "
+            "data may be quasi-separated, and then some coefficients are arbitrarily large",
             SeparationWarning,
             stacklevel=2,
         )

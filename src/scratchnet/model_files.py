@@ -62,8 +62,10 @@ def encode_logistic(model: LogisticModel) -> tuple[bytes, bytes]:
     return encode_npz(arrays), encode_json(sidecar)
 
 
-def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
-    """Arrays of a model file, refusing pickled objects and any missing, extra or odd array."""
+def _read_npz(
+    path: Path, expected: Mapping[str, tuple[int, ...]], dtype: str
+) -> dict[str, np.ndarray]:
+    """Arrays of a model file, refusing pickles and any missing, extra, odd or mistyped array."""
     try:
         with path.open("rb") as handle:  # our handle: np.load leaks its own on a bad zip
             archive = np.load(handle, allow_pickle=False)
@@ -83,7 +85,9 @@ def _read_npz(path: Path, expected: Mapping[str, tuple[int, ...]]) -> dict[str, 
         array = arrays[name]
         if array.shape != shape:
             raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected {shape}")
-        if array.dtype.kind != "f" or not np.isfinite(array).all():
+        if array.dtype != np.dtype(dtype):
+            raise ModelFileError(f"{path}: {name} holds {array.dtype}, expected {dtype}")
+        if not np.isfinite(array).all():
             raise ModelFileError(f"{path}: {name} must hold finite floats")
     return arrays
 
@@ -115,17 +119,20 @@ def read_network(npz: Path, sidecar_path: Path) -> Network:
     sidecar = _read_sidecar(sidecar_path, "nn")
     h = _count(sidecar_path, sidecar, "hidden_units")
     d = _count(sidecar_path, sidecar, "n_features")
-    activation = sidecar.get("activation")
+    activation, dtype = sidecar.get("activation"), sidecar.get("dtype")
     if activation not in ACTIVATIONS:
         raise ModelFileError(f"{sidecar_path}: unknown activation {activation!r}")
-    arrays = _read_npz(npz, {"w1": (h, d), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)})
+    if dtype not in ("float32", "float64"):
+        raise ModelFileError(f"{sidecar_path}: dtype {dtype!r} must be float32 or float64")
+    shapes = {"w1": (h, d), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)}
+    arrays = _read_npz(npz, shapes, dtype)
     return Network.from_arrays(**arrays, activation=activation)
 
 
 def read_logistic(npz: Path, sidecar_path: Path) -> LogisticModel:
     sidecar = _read_sidecar(sidecar_path, "logreg")
     d = _count(sidecar_path, sidecar, "n_features")
-    arrays = _read_npz(npz, {"intercept": (1,), "coef": (d,)})
+    arrays = _read_npz(npz, {"intercept": (1,), "coef": (d,)}, "float64")
     gradient_norm, separated = sidecar.get("gradient_norm"), sidecar.get("separated")
     if not isinstance(gradient_norm, float) or not math.isfinite(gradient_norm):
         raise ModelFileError(f"{sidecar_path}: gradient_norm = {gradient_norm!r} must be a number")
@@ -133,7 +140,7 @@ def read_logistic(npz: Path, sidecar_path: Path) -> LogisticModel:
         raise ModelFileError(f"{sidecar_path}: separated = {separated!r} must be true or false")
     return LogisticModel(
         intercept=float(arrays["intercept"][0]),
-        coef=arrays["coef"].astype(np.float64),
+        coef=arrays["coef"],
         iterations=_count(sidecar_path, sidecar, "iterations", minimum=0),
         gradient_norm=gradient_norm,
         separated=separated,

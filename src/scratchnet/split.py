@@ -22,7 +22,7 @@ def split_indices(
     total stays exact.
     """
     n = y.size
-    n_test = math.ceil(test_size * n)
+    n_test = math.ceil(round(test_size * n, 9))  # 0.07 × 100 is 7.000000000000001: 7 rows
     if not 0 < n_test < n:
         raise DataError(f"test_size {test_size} leaves no rows in one part of {n} rows")
     if not stratify:

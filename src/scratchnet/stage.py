@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from scratchnet.errors import ScratchnetError
+from scratchnet.io import InterruptedAfterCommit
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -47,5 +48,9 @@ def run(main: Callable[[], None]) -> None:
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt as interruption:
         reason = str(interruption) or "interrupted"
-        print(f"{name}: {reason}; earlier outputs left unchanged", file=sys.stderr)
+        if isinstance(interruption, InterruptedAfterCommit):
+            outcome = "all of its outputs had just been written"
+        else:
+            outcome = "earlier outputs left unchanged"
+        print(f"{name}: {reason}; {outcome}", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
