@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scratchnet import io, metrics, model_files, models, params, stage
+import _stage
+
+from scratchnet import io, metrics, model_files, models, params, scaler_file
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = stage.parse_args(
+    args = _stage.parse_args(
         __doc__,
         argv,
         train="data/split/train.csv",
@@ -19,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     config = params.section(io.read_params(args.params), params.EvaluateParams)
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    scaler = model_files.read_scaler(args.scaler)
+    scaler = scaler_file.read_scaler(args.scaler)
     classifiers = [
         models.neural_network(
             model_files.read_network(args.models / "nn.npz", args.models / "nn.json"), scaler
@@ -49,4 +51,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    stage.run(main)
+    _stage.run(main)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from scratchnet import datasets, io, params, stage
+import _stage
+
+from scratchnet import datasets, io, params
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = stage.parse_args(__doc__, argv, out="data/raw/dataset.csv")
+    args = _stage.parse_args(__doc__, argv, out="data/raw/dataset.csv")
     config = params.section(io.read_params(args.params), params.DataParams)
     io.commit({args.out: io.encode_dataset(datasets.generate(config))})
 
 
 if __name__ == "__main__":
-    stage.run(main)
+    _stage.run(main)

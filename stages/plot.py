@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import _stage
 import numpy as np
 
-from scratchnet import io, model_files, models, params, plots, stage
+from scratchnet import io, model_files, models, params, plots, scaler_file
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = stage.parse_args(
+    args = _stage.parse_args(
         __doc__,
         argv,
         train="data/split/train.csv",
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     config = params.section(document, params.PlotParams)
     threshold = params.section(document, params.EvaluateParams).threshold
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    scaler = model_files.read_scaler(args.scaler)
+    scaler = scaler_file.read_scaler(args.scaler)
     net = model_files.read_network(args.models / "nn.npz", args.models / "nn.json")
     classifiers = [
         models.neural_network(net, scaler),
@@ -53,4 +54,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    stage.run(main)
+    _stage.run(main)

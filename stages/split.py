@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from scratchnet import io, model_files, params, split, stage
+import _stage
+
+from scratchnet import io, params, scaler_file, split
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = stage.parse_args(
+    args = _stage.parse_args(
         __doc__,
         argv,
         dataset="data/raw/dataset.csv",
@@ -20,10 +22,10 @@ def main(argv: list[str] | None = None) -> None:
         {
             args.train: io.encode_dataset(train),
             args.test: io.encode_dataset(test),
-            args.scaler: model_files.encode_scaler(split.fit_scaler(train, config)),
+            args.scaler: scaler_file.encode_scaler(split.fit_scaler(train, config)),
         }
     )
 
 
 if __name__ == "__main__":
-    stage.run(main)
+    _stage.run(main)

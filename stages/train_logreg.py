@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from scratchnet import io, logreg, model_files, params, stage
+import _stage
+
+from scratchnet import io, logreg, model_files, params, scaler_file
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = stage.parse_args(
+    args = _stage.parse_args(
         __doc__,
         argv,
         train="data/split/train.csv",
@@ -16,10 +18,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     config = params.section(io.read_params(args.params), params.LogRegParams)
     train = io.read_dataset(args.train)
-    model = logreg.fit(model_files.read_scaler(args.scaler).transform(train.x), train.y, config)
+    model = logreg.fit(scaler_file.read_scaler(args.scaler).transform(train.x), train.y, config)
     arrays, sidecar = model_files.encode_logistic(model)
     io.commit({args.model: arrays, args.sidecar: sidecar})
 
 
 if __name__ == "__main__":
-    stage.run(main)
+    _stage.run(main)

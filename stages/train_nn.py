@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from scratchnet import io, model_files, nn, params, stage
+import _stage
+
+from scratchnet import io, model_files, nn, params, scaler_file
 from scratchnet.progress import TrainingProgress
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = stage.parse_args(
+    args = _stage.parse_args(
         __doc__,
         argv,
         train="data/split/train.csv",
@@ -21,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     config = params.section(io.read_params(args.params), params.NNParams)
     train = io.read_dataset(args.train)
     progress = TrainingProgress(config.epochs, config.log_every, sys.stderr, sys.stderr.isatty())
-    x = model_files.read_scaler(args.scaler).transform(train.x)
+    x = scaler_file.read_scaler(args.scaler).transform(train.x)
     result = nn.fit(x, train.y, config, progress, progress.every)
     history = result.cost_history
     arrays, sidecar = model_files.encode_network(
@@ -33,4 +35,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    stage.run(main)
+    _stage.run(main)

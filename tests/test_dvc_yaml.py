@@ -16,10 +16,15 @@ from tests.pipeline import ROOT
 DVC_YAML = yaml.safe_load((ROOT / "dvc.yaml").read_text())
 STAGES = DVC_YAML["stages"]
 PROBE = """
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("stage_under_test", sys.argv[1])
+import importlib.util, pathlib, sys
+script = pathlib.Path(sys.argv[1])
+sys.path.insert(0, str(script.parent))  # as `python stages/<name>.py` does
+spec = importlib.util.spec_from_file_location("stage_under_test", script)
 spec.loader.exec_module(importlib.util.module_from_spec(spec))
-print("\\n".join(sorted(name for name in sys.modules if name.split(".")[0] == "scratchnet")))
+for name, module in sorted(sys.modules.items()):
+    path = pathlib.Path(getattr(module, "__file__", None) or ".").resolve()
+    if name.split(".")[0] == "scratchnet" or path.parent == script.parent.resolve():
+        print(name)
 """
 
 
@@ -36,7 +41,9 @@ def imported_modules(script: str) -> set[str]:
 
 
 def module_of(path: str) -> str:
-    return path.removeprefix("src/").removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    """`src/scratchnet/io.py` → `scratchnet.io`; `stages/_stage.py` → `_stage`."""
+    path = path.removeprefix("src/").removeprefix("stages/").removesuffix(".py")
+    return path.replace("/", ".").removesuffix(".__init__")
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
@@ -49,9 +56,10 @@ def test_stage_runs_its_own_script(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_stage_declares_exactly_the_code_it_imports(name: str) -> None:
-    """Declared src/scratchnet deps are the modules the script imports, directly or not."""
-    declared = {module_of(dep) for dep in STAGES[name]["deps"] if dep.startswith("src/")}
-    assert declared == imported_modules(f"stages/{name}.py")
+    """Declared code deps are the modules the script imports, directly or not (its own too)."""
+    declared = {module_of(dep) for dep in STAGES[name]["deps"] if dep.endswith(".py")}
+    imported = imported_modules(f"stages/{name}.py") - {"stage_under_test"} | {name}
+    assert declared == imported
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from scratchnet import io as sio
-from scratchnet import model_files
+from scratchnet import model_files, scaler_file
 from scratchnet.datasets import Dataset
 from scratchnet.errors import DataError, ModelFileError, ParamsError
 from scratchnet.logreg import LogisticModel
@@ -759,8 +759,8 @@ def test_scaler_round_trip(tmp_path):
     """encode_scaler then read_scaler gives back the exact mean and scale."""
     scaler = Standardizer(np.array([-0.026, 1.0 / 3.0]), np.array([2.029, 0.1]))
     path = tmp_path / "scaler.json"
-    path.write_bytes(model_files.encode_scaler(scaler))
-    back = model_files.read_scaler(path)
+    path.write_bytes(scaler_file.encode_scaler(scaler))
+    back = scaler_file.read_scaler(path)
     assert back.mean.tobytes() == scaler.mean.tobytes()
     assert back.scale.tobytes() == scaler.scale.tobytes()
 
@@ -793,7 +793,7 @@ def test_read_scaler_errors(tmp_path, content, problem):
     path = tmp_path / "scaler.json"
     path.write_text(content)
     with pytest.raises(DataError) as caught:
-        model_files.read_scaler(path)
+        scaler_file.read_scaler(path)
     assert str(path) in str(caught.value)
     assert problem in str(caught.value)
 
@@ -802,7 +802,7 @@ def test_read_scaler_missing_file(tmp_path):
     """A missing scaler file raises DataError naming it."""
     path = tmp_path / "scaler.json"
     with pytest.raises(DataError, match=r"scaler\.json not found"):
-        model_files.read_scaler(path)
+        scaler_file.read_scaler(path)
 
 
 def test_signal_during_renames_is_held_until_every_output_is_in_place(tmp_path, monkeypatch):

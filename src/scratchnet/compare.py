@@ -24,7 +24,6 @@ from matplotlib.figure import Figure
 
 from scratchnet import io, plots
 from scratchnet.errors import DataError
-from scratchnet.stage import run as run_command
 
 NN_METRICS = "reports/metrics/nn.json"
 
@@ -59,17 +58,20 @@ def runs_from_exp_show(document: list[dict[str, Any]]) -> list[Run]:
         params = (data.get("params") or {}).get("params.yaml", {}).get("data", {})
         if entry.get("rev") == "workspace" or entry.get("error") or not metrics:
             continue
-        runs.append(
-            Run(
-                name=entry.get("name") or entry["rev"][:7],
-                rev=entry["rev"][:7],
-                hidden_units=int(params["nn"]["hidden_units"]),
-                train_accuracy=float(metrics["train_accuracy"]),
-                test_accuracy=float(metrics["accuracy"]),
-                log_loss=float(metrics["log_loss"]),
-                roc_auc=float(metrics["roc_auc"]),
+        try:
+            runs.append(
+                Run(
+                    name=entry.get("name") or entry["rev"][:7],
+                    rev=entry["rev"][:7],
+                    hidden_units=int(params["nn"]["hidden_units"]),
+                    train_accuracy=float(metrics["train_accuracy"]),
+                    test_accuracy=float(metrics["accuracy"]),
+                    log_loss=float(metrics["log_loss"]),
+                    roc_auc=float(metrics["roc_auc"]),
+                )
             )
-        )
+        except (KeyError, TypeError, ValueError) as error:
+            raise DataError(f"experiment {entry.get('rev')!r} lacks {error}") from None
     if not runs:
         raise DataError("dvc exp show lists no committed run with network metrics")
     return sorted(runs, key=lambda run: (run.hidden_units, run.name))
@@ -116,7 +118,10 @@ def exp_show() -> list[dict[str, Any]]:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise DataError(f"dvc exp show failed: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise DataError(f"dvc exp show printed no JSON: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -125,8 +130,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out-dir", type=Path, default=Path("reports/sweep"))
     parser.add_argument("--dpi", type=int, default=100)
     args = parser.parse_args(argv)
-    document = json.loads(args.exp_show.read_text()) if args.exp_show else exp_show()
-    runs = runs_from_exp_show(document)
+    try:
+        document = io.read_json_document(args.exp_show) if args.exp_show else exp_show()
+        runs = runs_from_exp_show(document)
+    except DataError as error:
+        raise SystemExit(f"compare: error: {error}") from None
     io.commit(
         {
             args.out_dir / "hidden_units.md": markdown_table(runs).encode(),
@@ -137,4 +145,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    run_command(main)
+    main()

@@ -28,6 +28,8 @@ from scratchnet.datasets import Dataset
 from scratchnet.errors import DataError, ParamsError, ScratchnetError
 
 DATASET_COLUMNS = ("x1", "x2", "y")
+FORMAT_VERSION = 1
+"""Version of the model and scaler files; bump it when their layout changes."""
 
 
 # --- committing outputs ---------------------------------------------------------------------
@@ -154,11 +156,17 @@ def read_params(path: Path) -> Any:
         raise ParamsError(f"params file {path} is not valid YAML: {error}") from None
 
 
-def read_json(path: Path) -> dict[str, Any]:
+def read_json_document(path: Path) -> Any:
+    """Any JSON value from `path`; a missing, unreadable or invalid file is a DataError."""
     try:
-        document = json.loads(read_text(path))
+        return json.loads(read_text(path))
     except json.JSONDecodeError as error:
         raise DataError(f"{path} is not valid JSON: {error}") from None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """The JSON object at `path`."""
+    document = read_json_document(path)
     if not isinstance(document, dict):
         raise DataError(f"{path} must hold a JSON object")
     return document

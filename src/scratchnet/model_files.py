@@ -1,4 +1,4 @@
-"""Model and scaler files: an uncompressed `.npz` of arrays plus a JSON sidecar.
+"""Model files: an uncompressed `.npz` of arrays plus a JSON sidecar.
 
 Arrays are loaded with `allow_pickle=False`, so a crafted file cannot run code; the sidecar
 carries a format version and the shapes, and every array is checked against them.
@@ -15,23 +15,9 @@ from typing import Any
 import numpy as np
 
 from scratchnet.errors import DataError, ModelFileError
-from scratchnet.io import encode_json, encode_npz, not_found, read_json
+from scratchnet.io import FORMAT_VERSION, encode_json, encode_npz, not_found, read_json
 from scratchnet.logreg import LogisticModel
 from scratchnet.nn import ACTIVATIONS, Network
-from scratchnet.split import Standardizer
-
-FORMAT_VERSION = 1
-"""Version of the model and scaler files; bump it when their layout changes."""
-
-
-def encode_scaler(scaler: Standardizer) -> bytes:
-    return encode_json(
-        {
-            "format_version": FORMAT_VERSION,
-            "mean": scaler.mean.tolist(),
-            "scale": scaler.scale.tolist(),
-        }
-    )
 
 
 def encode_network(net: Network, metadata: Mapping[str, Any]) -> tuple[bytes, bytes]:
@@ -145,21 +131,3 @@ def read_logistic(npz: Path, sidecar_path: Path) -> LogisticModel:
         gradient_norm=gradient_norm,
         separated=separated,
     )
-
-
-def read_scaler(path: Path) -> Standardizer:
-    document = read_json(path)
-    if document.get("format_version") != FORMAT_VERSION:
-        raise DataError(f"{path} has format_version {document.get('format_version')!r}")
-    try:
-        mean = np.array(document["mean"], dtype=np.float64)
-        scale = np.array(document["scale"], dtype=np.float64)
-    except (KeyError, TypeError, ValueError) as error:
-        raise DataError(f"{path} is not a scaler file: {error!r}") from None
-    if (
-        mean.shape != (2,)
-        or scale.shape != (2,)
-        or not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all())
-    ):
-        raise DataError(f"{path} must hold two finite means and two positive scales")
-    return Standardizer(mean, scale)

@@ -1,4 +1,5 @@
-"""What every stage script shares: its arguments and how it ends.
+"""What every stage script shares: its command line and how it ends (not part of the library:
+`src/scratchnet` holds no paths or argument parsing).
 
 A stage fails with one line on stderr naming the problem and a non-zero exit status; SIGTERM is
 turned into an exception like Ctrl-C, so `io.commit` removes its temporary files on the way out.
