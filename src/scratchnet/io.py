@@ -180,31 +180,37 @@ def read_number(path: Path, key: str) -> float:
     return float(value)
 
 
-def read_dataset(path: Path) -> Dataset:
-    """A CSV with numeric columns x1, x2 and a 0/1 column y; any defect names the file."""
+def _read_numeric_csv(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Named numeric columns of a CSV with a header; the first defect found names the file."""
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
         raise DataError(not_found(path)) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except (pd.errors.ParserError, OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path} is not a readable CSV: {error}") from None
-    missing = [column for column in DATASET_COLUMNS if column not in frame.columns]
+    missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise DataError(f"{path} has no column {missing[0]!r} (found {list(frame.columns)})")
     if frame.empty:
         raise DataError(f"{path} has a header but no rows")
-    columns = {}
-    for column in DATASET_COLUMNS:
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = values.isna() & frame[column].notna()
+    values = {}
+    for column in columns:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = numbers.isna() & frame[column].notna()
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
                 f"{path} row {row}: {column} = {frame[column].iloc[row]!r} is not a number"
             )
-        columns[column] = values.to_numpy(dtype=np.float64)
+        values[column] = numbers.to_numpy(dtype=np.float64)
+    return values
+
+
+def read_dataset(path: Path) -> Dataset:
+    """A CSV with numeric columns x1, x2 and a 0/1 column y; any defect names the file."""
+    columns = _read_numeric_csv(path, DATASET_COLUMNS)
     labels = columns["y"]
     bad_label = ~np.isin(labels, (0.0, 1.0))
     if bad_label.any():
@@ -220,15 +226,7 @@ def read_dataset(path: Path) -> Dataset:
 
 def read_cost_curve(path: Path) -> np.ndarray:
     """The cost column of a learning-curve CSV (epoch, cost), checked finite and non-empty."""
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError(not_found(path)) from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
-        raise DataError(f"{path} is not a learning-curve CSV: {error}") from None
-    if "cost" not in frame.columns or frame.empty:
-        raise DataError(f"{path} must have a non-empty 'cost' column")
-    cost = pd.to_numeric(frame["cost"], errors="coerce").to_numpy(dtype=np.float64)
+    cost = _read_numeric_csv(path, ("cost",))["cost"]
     if not np.isfinite(cost).all():
-        raise DataError(f"{path} has a missing, non-numeric or infinite cost")
+        raise DataError(f"{path} has a missing or infinite cost")
     return cost
