@@ -6,7 +6,7 @@ from pathlib import Path
 
 import _stage
 
-from scratchnet import io, metrics, model_files, models, params, scaler_file
+from scratchnet import io, logreg_file, metrics, models, nn_file, params, scaler_file
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,10 +24,10 @@ def main(argv: list[str] | None = None) -> None:
     scaler = scaler_file.read_scaler(args.scaler)
     classifiers = [
         models.neural_network(
-            model_files.read_network(args.models / "nn.npz", args.models / "nn.json"), scaler
+            nn_file.read_network(args.models / "nn.npz", args.models / "nn.json"), scaler
         ),
         models.logistic_regression(
-            model_files.read_logistic(args.models / "logreg.npz", args.models / "logreg.json"),
+            logreg_file.read_logistic(args.models / "logreg.npz", args.models / "logreg.json"),
             scaler,
         ),
     ]

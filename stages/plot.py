@@ -5,7 +5,7 @@ from __future__ import annotations
 import _stage
 import numpy as np
 
-from scratchnet import io, model_files, models, params, plots, scaler_file
+from scratchnet import io, logreg_file, models, nn_file, params, plots, scaler_file
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,11 +23,11 @@ def main(argv: list[str] | None = None) -> None:
     threshold = params.section(document, params.EvaluateParams).threshold
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
     scaler = scaler_file.read_scaler(args.scaler)
-    net = model_files.read_network(args.models / "nn.npz", args.models / "nn.json")
+    net = nn_file.read_network(args.models / "nn.npz", args.models / "nn.json")
     classifiers = [
         models.neural_network(net, scaler),
         models.logistic_regression(
-            model_files.read_logistic(args.models / "logreg.npz", args.models / "logreg.json"),
+            logreg_file.read_logistic(args.models / "logreg.npz", args.models / "logreg.json"),
             scaler,
         ),
     ]

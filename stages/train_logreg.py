@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import _stage
 
-from scratchnet import io, logreg, model_files, params, scaler_file
+from scratchnet import io, logreg, logreg_file, params, scaler_file
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     config = params.section(io.read_params(args.params), params.LogRegParams)
     train = io.read_dataset(args.train)
     model = logreg.fit(scaler_file.read_scaler(args.scaler).transform(train.x), train.y, config)
-    arrays, sidecar = model_files.encode_logistic(model)
+    arrays, sidecar = logreg_file.encode_logistic(model)
     io.commit({args.model: arrays, args.sidecar: sidecar})
 
 

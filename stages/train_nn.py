@@ -6,7 +6,7 @@ import sys
 
 import _stage
 
-from scratchnet import io, model_files, nn, params, scaler_file
+from scratchnet import io, nn, nn_file, params, scaler_file
 from scratchnet.progress import TrainingProgress
 
 
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     x = scaler_file.read_scaler(args.scaler).transform(train.x)
     result = nn.fit(x, train.y, config, progress, progress.every)
     history = result.cost_history
-    arrays, sidecar = model_files.encode_network(
+    arrays, sidecar = nn_file.encode_network(
         result.network,
         {"epochs": config.epochs, "learning_rate": config.learning_rate, "final_cost": history[-1]},
     )

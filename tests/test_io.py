@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from scratchnet import io as sio
-from scratchnet import model_files, scaler_file
+from scratchnet import logreg_file, model_files, nn_file, scaler_file
 from scratchnet.datasets import Dataset
 from scratchnet.errors import DataError, ModelFileError, ParamsError
 from scratchnet.logreg import LogisticModel
@@ -52,7 +52,7 @@ def write_network(
     tmp_path: Path, net: Network | None = None, metadata: dict | None = None
 ) -> tuple[Path, Path]:
     """Encode `net` to model.npz and model.json under tmp_path and return both paths."""
-    npz, sidecar = model_files.encode_network(net or random_network(), metadata or {"epochs": 7})
+    npz, sidecar = nn_file.encode_network(net or random_network(), metadata or {"epochs": 7})
     npz_path, sidecar_path = tmp_path / "model.npz", tmp_path / "model.json"
     npz_path.write_bytes(npz)
     sidecar_path.write_bytes(sidecar)
@@ -97,7 +97,7 @@ def logistic_model() -> LogisticModel:
 
 def write_logistic(tmp_path: Path, model: LogisticModel | None = None) -> tuple[Path, Path]:
     """Encode a logistic model to logreg.npz and logreg.json under tmp_path."""
-    npz, sidecar = model_files.encode_logistic(model or logistic_model())
+    npz, sidecar = logreg_file.encode_logistic(model or logistic_model())
     npz_path, sidecar_path = tmp_path / "logreg.npz", tmp_path / "logreg.json"
     npz_path.write_bytes(npz)
     sidecar_path.write_bytes(sidecar)
@@ -415,7 +415,7 @@ def test_network_round_trip(tmp_path, activation, dtype):
     """encode_network then read_network gives back identical weights, dtype and activation."""
     net = random_network(h=5, d=2, activation=activation, dtype=dtype)
     npz_path, sidecar_path = write_network(tmp_path, net, {"epochs": 3, "final_cost": 0.25})
-    back = model_files.read_network(npz_path, sidecar_path)
+    back = nn_file.read_network(npz_path, sidecar_path)
     assert back.activation == activation
     assert (back.hidden_units, back.n_features) == (5, 2)
     original = net.arrays()
@@ -433,7 +433,7 @@ def test_network_round_trip(tmp_path, activation, dtype):
 def test_network_encoding_is_deterministic():
     """Encoding one network twice gives the same .npz and sidecar bytes."""
     net = random_network()
-    assert model_files.encode_network(net, {"a": 1}) == model_files.encode_network(net, {"a": 1})
+    assert nn_file.encode_network(net, {"a": 1}) == nn_file.encode_network(net, {"a": 1})
 
 
 @pytest.mark.parametrize(
@@ -472,7 +472,7 @@ def test_network_sidecar_defects_raise_model_file_error(tmp_path, changes, probl
     npz_path, sidecar_path = write_network(tmp_path)
     edit_json(sidecar_path, **changes)
     with pytest.raises(ModelFileError) as caught:
-        model_files.read_network(npz_path, sidecar_path)
+        nn_file.read_network(npz_path, sidecar_path)
     assert problem in str(caught.value)
 
 
@@ -481,9 +481,9 @@ def test_network_missing_files_raise_model_file_error(tmp_path):
     npz_path, sidecar_path = write_network(tmp_path)
     absent = tmp_path / "absent.npz"
     with pytest.raises(ModelFileError, match=r"absent\.npz not found"):
-        model_files.read_network(absent, sidecar_path)
+        nn_file.read_network(absent, sidecar_path)
     with pytest.raises(ModelFileError, match=r"absent\.json not found"):
-        model_files.read_network(npz_path, tmp_path / "absent.json")
+        nn_file.read_network(npz_path, tmp_path / "absent.json")
 
 
 def test_network_sidecar_that_is_not_json_raises_model_file_error(tmp_path):
@@ -491,7 +491,7 @@ def test_network_sidecar_that_is_not_json_raises_model_file_error(tmp_path):
     npz_path, sidecar_path = write_network(tmp_path)
     sidecar_path.write_text("{truncated")
     with pytest.raises(ModelFileError, match="not valid JSON"):
-        model_files.read_network(npz_path, sidecar_path)
+        nn_file.read_network(npz_path, sidecar_path)
 
 
 def _extra(arrays):
@@ -543,7 +543,7 @@ def test_network_array_defects_raise_model_file_error(tmp_path, mutate, problem)
     npz_path = tmp_path / "edited.npz"
     npz_path.write_bytes(sio.encode_npz(mutate(network_arrays())))
     with pytest.raises(ModelFileError) as caught:
-        model_files.read_network(npz_path, sidecar_path)
+        nn_file.read_network(npz_path, sidecar_path)
     assert problem in str(caught.value)
     assert str(npz_path) in str(caught.value)
 
@@ -587,7 +587,7 @@ def test_corrupted_npz_raises_model_file_error(tmp_path, corrupt):
         # A leaked file handle is test_corrupted_npz_closes_the_file's concern, not this one's.
         warnings.simplefilter("ignore", ResourceWarning)
         with pytest.raises(ModelFileError) as caught:
-            model_files.read_network(npz_path, sidecar_path)
+            nn_file.read_network(npz_path, sidecar_path)
         message = str(caught.value)
         del caught
         gc.collect()
@@ -606,7 +606,7 @@ def test_corrupted_npz_closes_the_file(tmp_path, corrupt):
     with warnings.catch_warnings(record=True) as caught_warnings:
         warnings.simplefilter("always", ResourceWarning)
         with pytest.raises(ModelFileError) as caught:
-            model_files.read_network(npz_path, sidecar_path)
+            nn_file.read_network(npz_path, sidecar_path)
         del caught
         gc.collect()
     leaks = [w for w in caught_warnings if issubclass(w.category, ResourceWarning)]
@@ -620,7 +620,7 @@ def test_npz_member_that_is_not_npy_raises_model_file_error(tmp_path):
     members["w1.npy"] = b"not an npy header"
     write_zip(npz_path, members)
     with pytest.raises(ModelFileError) as caught:
-        model_files.read_network(npz_path, sidecar_path)
+        nn_file.read_network(npz_path, sidecar_path)
     assert str(npz_path) in str(caught.value)
 
 
@@ -646,7 +646,7 @@ def test_read_network_refuses_pickled_object_array_without_running_it(tmp_path):
     members["w1.npy"] = malicious_npy(marker)
     write_zip(npz_path, members)
     with pytest.raises(ModelFileError) as caught:
-        model_files.read_network(npz_path, sidecar_path)
+        nn_file.read_network(npz_path, sidecar_path)
     assert str(npz_path) in str(caught.value)
     assert not marker.exists()
 
@@ -660,7 +660,7 @@ def test_read_logistic_refuses_pickled_object_array_without_running_it(tmp_path)
         {"intercept.npy": npy_bytes(np.array([0.5])), "coef.npy": malicious_npy(marker)},
     )
     with pytest.raises(ModelFileError):
-        model_files.read_logistic(npz_path, sidecar_path)
+        logreg_file.read_logistic(npz_path, sidecar_path)
     assert not marker.exists()
 
 
@@ -677,7 +677,7 @@ def test_logistic_round_trip(tmp_path, separated):
         gradient_norm=1.0 / 7.0,
         separated=separated,
     )
-    back = model_files.read_logistic(*write_logistic(tmp_path, model))
+    back = logreg_file.read_logistic(*write_logistic(tmp_path, model))
     assert back.intercept == model.intercept
     assert type(back.intercept) is float
     assert back.coef.tobytes() == model.coef.tobytes()
@@ -701,7 +701,7 @@ def test_logistic_sidecar_defects_raise_model_file_error(tmp_path, changes, prob
     npz_path, sidecar_path = write_logistic(tmp_path)
     edit_json(sidecar_path, **changes)
     with pytest.raises(ModelFileError) as caught:
-        model_files.read_logistic(npz_path, sidecar_path)
+        logreg_file.read_logistic(npz_path, sidecar_path)
     assert problem in str(caught.value)
 
 
@@ -719,7 +719,7 @@ def test_logistic_array_defects_raise_model_file_error(tmp_path, arrays, problem
     npz_path, sidecar_path = write_logistic(tmp_path)
     npz_path.write_bytes(sio.encode_npz(arrays))
     with pytest.raises(ModelFileError) as caught:
-        model_files.read_logistic(npz_path, sidecar_path)
+        logreg_file.read_logistic(npz_path, sidecar_path)
     assert problem in str(caught.value)
 
 
@@ -730,14 +730,14 @@ def test_logistic_scalar_intercept_raises_model_file_error(tmp_path):
         npz_path, {"intercept.npy": npy_bytes(np.array(0.5)), "coef.npy": npy_bytes(np.ones(2))}
     )
     with pytest.raises(ModelFileError, match=r"intercept has shape \(\), expected \(1,\)"):
-        model_files.read_logistic(npz_path, sidecar_path)
+        logreg_file.read_logistic(npz_path, sidecar_path)
 
 
 def test_network_file_read_as_logistic_raises_model_file_error(tmp_path):
     """Reading a network's files as a logistic model fails on the model kind."""
     npz_path, sidecar_path = write_network(tmp_path)
     with pytest.raises(ModelFileError, match="expected 'logreg'"):
-        model_files.read_logistic(npz_path, sidecar_path)
+        logreg_file.read_logistic(npz_path, sidecar_path)
 
 
 @pytest.mark.parametrize(
@@ -749,7 +749,7 @@ def test_logistic_malformed_fit_summary_raises_model_file_error(tmp_path, key, v
     npz_path, sidecar_path = write_logistic(tmp_path)
     edit_json(sidecar_path, **{key: value})
     with pytest.raises(ModelFileError):
-        model_files.read_logistic(npz_path, sidecar_path)
+        logreg_file.read_logistic(npz_path, sidecar_path)
 
 
 # --- scaler files -------------------------------------------------------------------------------
@@ -833,4 +833,4 @@ def test_network_arrays_must_match_the_sidecar_dtype(tmp_path):
     arrays = {name: array.astype(np.float32) for name, array in network_arrays().items()}
     npz_path.write_bytes(sio.encode_npz(arrays))
     with pytest.raises(ModelFileError, match="holds float32, expected float64"):
-        model_files.read_network(npz_path, sidecar_path)
+        nn_file.read_network(npz_path, sidecar_path)

@@ -1,12 +1,13 @@
-"""Model files: an uncompressed `.npz` of arrays plus a JSON sidecar.
+"""Model files: an uncompressed `.npz` of arrays plus a JSON sidecar, for any model.
 
 Arrays are loaded with `allow_pickle=False`, so a crafted file cannot run code; the sidecar
-carries a format version and the shapes, and every array is checked against them.
+carries a format version and the shapes, and every array is checked against them. The codecs
+for each model (`nn_file`, `logreg_file`) build on these helpers, so code that handles one model
+does not import the other.
 """
 
 from __future__ import annotations
 
-import math
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,39 +17,17 @@ import numpy as np
 
 from scratchnet.errors import DataError, ModelFileError
 from scratchnet.io import FORMAT_VERSION, encode_json, encode_npz, not_found, read_json
-from scratchnet.logreg import LogisticModel
-from scratchnet.nn import ACTIVATIONS, Network
 
 
-def encode_network(net: Network, metadata: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    """`.npz` of W1, b1, W2, b2 and a JSON sidecar: format version, shapes, training summary."""
-    sidecar = {
-        "format_version": FORMAT_VERSION,
-        "model": "nn",
-        "activation": net.activation,
-        "hidden_units": net.hidden_units,
-        "n_features": net.n_features,
-        "dtype": str(net.flat.dtype),
-        **metadata,
-    }
-    return encode_npz(net.arrays()), encode_json(sidecar)
+def encode_model(
+    model: str, arrays: Mapping[str, np.ndarray], sidecar: Mapping[str, Any]
+) -> tuple[bytes, bytes]:
+    """The `.npz` bytes of `arrays` and the JSON bytes of `sidecar` with version and model."""
+    document = {"format_version": FORMAT_VERSION, "model": model, **sidecar}
+    return encode_npz(arrays), encode_json(document)
 
 
-def encode_logistic(model: LogisticModel) -> tuple[bytes, bytes]:
-    """`.npz` of the intercept and coefficients and its JSON sidecar (how the fit ended)."""
-    sidecar = {
-        "format_version": FORMAT_VERSION,
-        "model": "logreg",
-        "n_features": int(model.coef.size),
-        "iterations": model.iterations,
-        "gradient_norm": model.gradient_norm,
-        "separated": model.separated,
-    }
-    arrays = {"intercept": np.array([model.intercept]), "coef": model.coef}
-    return encode_npz(arrays), encode_json(sidecar)
-
-
-def _read_npz(
+def read_arrays(
     path: Path, expected: Mapping[str, tuple[int, ...]], dtype: str
 ) -> dict[str, np.ndarray]:
     """Arrays of a model file, refusing pickles and any missing, extra, odd or mistyped array."""
@@ -78,7 +57,8 @@ def _read_npz(
     return arrays
 
 
-def _read_sidecar(path: Path, model: str) -> dict[str, Any]:
+def read_sidecar(path: Path, model: str) -> dict[str, Any]:
+    """The JSON sidecar of a `model` file, checked for this scratchnet's format version."""
     try:
         sidecar = read_json(path)
     except DataError as error:
@@ -94,40 +74,9 @@ def _read_sidecar(path: Path, model: str) -> dict[str, Any]:
     return sidecar
 
 
-def _count(path: Path, sidecar: Mapping[str, Any], key: str, minimum: int = 1) -> int:
+def count(path: Path, sidecar: Mapping[str, Any], key: str, minimum: int = 1) -> int:
+    """The integer >= `minimum` stored under `key` in a sidecar."""
     value = sidecar.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise ModelFileError(f"{path}: {key} = {value!r} must be an integer >= {minimum}")
     return value
-
-
-def read_network(npz: Path, sidecar_path: Path) -> Network:
-    sidecar = _read_sidecar(sidecar_path, "nn")
-    h = _count(sidecar_path, sidecar, "hidden_units")
-    d = _count(sidecar_path, sidecar, "n_features")
-    activation, dtype = sidecar.get("activation"), sidecar.get("dtype")
-    if activation not in ACTIVATIONS:
-        raise ModelFileError(f"{sidecar_path}: unknown activation {activation!r}")
-    if dtype not in ("float32", "float64"):
-        raise ModelFileError(f"{sidecar_path}: dtype {dtype!r} must be float32 or float64")
-    shapes = {"w1": (h, d), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)}
-    arrays = _read_npz(npz, shapes, dtype)
-    return Network.from_arrays(**arrays, activation=activation)
-
-
-def read_logistic(npz: Path, sidecar_path: Path) -> LogisticModel:
-    sidecar = _read_sidecar(sidecar_path, "logreg")
-    d = _count(sidecar_path, sidecar, "n_features")
-    arrays = _read_npz(npz, {"intercept": (1,), "coef": (d,)}, "float64")
-    gradient_norm, separated = sidecar.get("gradient_norm"), sidecar.get("separated")
-    if not isinstance(gradient_norm, float) or not math.isfinite(gradient_norm):
-        raise ModelFileError(f"{sidecar_path}: gradient_norm = {gradient_norm!r} must be a number")
-    if not isinstance(separated, bool):
-        raise ModelFileError(f"{sidecar_path}: separated = {separated!r} must be true or false")
-    return LogisticModel(
-        intercept=float(arrays["intercept"][0]),
-        coef=arrays["coef"],
-        iterations=_count(sidecar_path, sidecar, "iterations", minimum=0),
-        gradient_norm=gradient_norm,
-        separated=separated,
-    )
