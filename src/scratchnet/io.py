@@ -2,7 +2,9 @@
 
 Writers encode to bytes in memory; `commit` then writes all of a stage's outputs to temporary
 files beside their targets and renames them into place with SIGINT and SIGTERM held back, so a
-stage that is interrupted or fails leaves every earlier output as it was. Encoders are
+stage that is interrupted or fails leaves every earlier output as it was. (The renames are
+separate system calls: only an operating-system error between two of them, such as a file
+made read-only meanwhile, could leave some outputs new and others old.) Encoders are
 byte-deterministic (fixed float formatting, sorted JSON keys, fixed zip timestamps) so the same
 inputs give the same bytes and `dvc repro -f` leaves `dvc.lock` unchanged.
 """
