@@ -317,6 +317,14 @@ BAD_CSVS = [
 ]
 
 
+def error_message(error: type[Exception], read, path) -> str:
+    """The message of the `error` that `read(path)` raises, which must name `path`."""
+    with pytest.raises(error) as caught:
+        read(path)
+    assert str(path) in str(caught.value)
+    return str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [(content, problem) for _, content, problem in BAD_CSVS],
@@ -326,19 +334,13 @@ def test_read_dataset_names_file_and_problem(tmp_path, content, problem):
     """Each malformed CSV raises DataError whose message names the file and the defect."""
     path = tmp_path / "broken.csv"
     path.write_text(content)
-    with pytest.raises(DataError) as caught:
-        sio.read_dataset(path)
-    assert str(path) in str(caught.value)
-    assert problem in str(caught.value)
+    assert problem in error_message(DataError, sio.read_dataset, path)
 
 
 def test_read_dataset_missing_file(tmp_path):
     """A missing CSV raises DataError naming the file and saying it was not found."""
     path = tmp_path / "nowhere.csv"
-    with pytest.raises(DataError) as caught:
-        sio.read_dataset(path)
-    assert str(path) in str(caught.value)
-    assert "not found" in str(caught.value)
+    assert "not found" in error_message(DataError, sio.read_dataset, path)
 
 
 def test_read_dataset_ignores_extra_columns_and_order(tmp_path):
@@ -363,10 +365,7 @@ def test_read_json_errors(tmp_path, content, problem):
     path = tmp_path / "doc.json"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(DataError) as caught:
-        sio.read_json(path)
-    assert str(path) in str(caught.value)
-    assert problem in str(caught.value)
+    assert problem in error_message(DataError, sio.read_json, path)
 
 
 @pytest.mark.parametrize(
@@ -792,10 +791,7 @@ def test_read_scaler_errors(tmp_path, content, problem):
     """A malformed scaler file raises DataError naming the file and the problem."""
     path = tmp_path / "scaler.json"
     path.write_text(content)
-    with pytest.raises(DataError) as caught:
-        scaler_file.read_scaler(path)
-    assert str(path) in str(caught.value)
-    assert problem in str(caught.value)
+    assert problem in error_message(DataError, scaler_file.read_scaler, path)
 
 
 def test_read_scaler_missing_file(tmp_path):
