@@ -1,8 +1,10 @@
-"""What every stage script shares: its command line and how it ends (not part of the library:
-`src/scratchnet` holds no paths or argument parsing).
+"""What every stage script shares: its command line and how it ends.
 
-A stage fails with one line on stderr naming the problem and a non-zero exit status; SIGTERM is
-turned into an exception like Ctrl-C, so `io.commit` removes its temporary files on the way out.
+`dvc.yaml` passes every path on the command line; the scripts hold no second copy. A stage fails
+with one line on stderr and a non-zero exit status: 1 for bad input, 130 for Ctrl-C or SIGTERM.
+The handlers are in place before `main` runs, and stages import NumPy and scratchnet inside
+`main`, so an interruption during those slow imports ends the same way. Outputs are written
+atomically (`scratchnet.io.write_bytes`), so an interrupted stage leaves no half-written file.
 """
 
 from __future__ import annotations
@@ -14,44 +16,44 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from scratchnet.errors import ScratchnetError
-from scratchnet.io import InterruptedAfterCommit
+from scratchnet.errors import ScratchnetError  # standard library only: no slow imports yet
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 
 
-def parse_args(description: str | None, argv: list[str] | None, **paths: str) -> argparse.Namespace:
-    """`--params` plus one `--<name>` option per path (defaults are the paths in dvc.yaml)."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    for name, default in paths.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=Path, default=Path(default))
-    return parser.parse_args(argv)
-
-
 class Terminated(KeyboardInterrupt):
-    """Raised in place of SIGTERM's default action so cleanup code runs."""
+    """Raised in place of SIGTERM's default action, so cleanup code runs as for Ctrl-C."""
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
     raise Terminated(f"terminated by signal {signum}")
 
 
-def run(main: Callable[[], None]) -> None:
-    """Run a stage's `main`, turning expected failures into a message and an exit status."""
+def run(
+    main: Callable[[argparse.Namespace], None],
+    description: str | None,
+    argv: list[str] | None = None,
+    **paths: str,
+) -> None:
+    """Parse `--params` and one required `--<name> PATH` per entry of `paths` (its help text),
+    run `main(args)`, and turn expected failures into one line and an exit status."""
     signal.signal(signal.SIGTERM, _terminate)
     name = Path(sys.argv[0]).stem
     try:
-        main()
+        parser = argparse.ArgumentParser(prog=name, description=description)
+        parser.add_argument(
+            "--params", type=Path, default=Path("params.yaml"), help="params file (%(default)s)"
+        )
+        for option, help_text in paths.items():
+            parser.add_argument(
+                f"--{option.replace('_', '-')}", type=Path, required=True, help=help_text
+            )
+        main(parser.parse_args(argv))
+    except KeyboardInterrupt as interruption:
+        reason = str(interruption) or "interrupted"
+        print(f"{name}: {reason}; no output was half-written", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     except ScratchnetError as error:
         print(f"{name}: error: {error}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
-    except KeyboardInterrupt as interruption:
-        reason = str(interruption) or "interrupted"
-        if isinstance(interruption, InterruptedAfterCommit):
-            outcome = "all of its outputs had just been written"
-        else:
-            outcome = "earlier outputs left unchanged"
-        print(f"{name}: {reason}; {outcome}", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)

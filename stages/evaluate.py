@@ -1,54 +1,53 @@
-"""Stage `evaluate`: both models on the test set → metrics, per-sample predictions, ROC points."""
+"""Stage `evaluate`: both models on the test set → metrics and the data of DVC's plots."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import argparse
 
 import _stage
 
-from scratchnet import io, logreg_file, metrics, models, nn_file, params, scaler_file
 
+def main(args: argparse.Namespace) -> None:
+    from scratchnet import io, metrics, models, params
 
-def main(argv: list[str] | None = None) -> None:
-    args = _stage.parse_args(
-        __doc__,
-        argv,
-        train="data/split/train.csv",
-        test="data/split/test.csv",
-        scaler="data/split/scaler.json",
-        models="models",
-        reports="reports",
-    )
-    config = params.section(io.read_params(args.params), params.EvaluateParams)
+    config = io.read_section(args.params, params.EvaluateParams)
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    scaler = scaler_file.read_scaler(args.scaler)
-    classifiers = [
-        models.neural_network(
-            nn_file.read_network(args.models / "nn.npz", args.models / "nn.json"), scaler
-        ),
-        models.logistic_regression(
-            logreg_file.read_logistic(args.models / "logreg.npz", args.models / "logreg.json"),
-            scaler,
-        ),
-    ]
-    outputs: dict[Path, bytes] = {}
-    for classifier in classifiers:
+    scaler = io.read_scaler(args.scaler)
+    trained = io.read_network(args.nn)
+    classifiers = {
+        "nn": models.neural_network(trained.network, scaler),
+        "logreg": models.logistic_regression(io.read_logistic(args.logreg), scaler),
+    }
+    document = {}
+    for name, classifier in classifiers.items():
         test_logit = classifier.logit(test.x)
-        summary = metrics.summary(
+        document[name] = metrics.summary(
             test.y, test_logit, train.y, classifier.logit(train.x), config.threshold
         )
         predicted = metrics.predict_labels(classifier.probability(test.x), config.threshold)
         predictions = {"actual": test.y, "predicted": predicted}
+        io.write_table(getattr(args, f"predictions_{name}"), predictions)
         roc = metrics.roc_curve(test.y, test_logit)
-        outputs[args.reports / "metrics" / f"{classifier.name}.json"] = io.encode_json(summary)
-        outputs[args.reports / "predictions" / f"{classifier.name}.csv"] = io.encode_table(
-            predictions
-        )
-        outputs[args.reports / "roc" / f"{classifier.name}.csv"] = io.encode_table(
-            {"fpr": roc.fpr, "tpr": roc.tpr}
-        )
-    io.commit(outputs)
+        io.write_table(getattr(args, f"roc_{name}"), {"fpr": roc.fpr, "tpr": roc.tpr})
+        print(f"{classifier.title}: test accuracy {document[name]['accuracy']:.2%}")
+    cost = trained.cost_history
+    io.write_table(args.learning_curve, {"epoch": range(1, cost.size + 1), "cost": cost})
+    io.write_json(args.metrics, document)
 
 
 if __name__ == "__main__":
-    _stage.run(main)
+    _stage.run(
+        main,
+        __doc__,
+        train="training rows (CSV)",
+        test="test rows (CSV)",
+        scaler="standardisation statistics (.npz)",
+        nn="network model file (.npz)",
+        logreg="logistic-regression model file (.npz)",
+        metrics="metrics to write (JSON, one object per model)",
+        learning_curve="the network's cost per epoch to write (CSV)",
+        predictions_nn="network's test predictions to write (CSV)",
+        predictions_logreg="logistic regression's test predictions to write (CSV)",
+        roc_nn="network's ROC points to write (CSV)",
+        roc_logreg="logistic regression's ROC points to write (CSV)",
+    )

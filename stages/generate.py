@@ -1,17 +1,18 @@
-"""Stage `generate`: draw the data set named by `data.kind` into data/raw/dataset.csv."""
+"""Stage `generate`: draw the data set named by `data.kind`."""
 
 from __future__ import annotations
 
+import argparse
+
 import _stage
 
-from scratchnet import datasets, io, params
 
+def main(args: argparse.Namespace) -> None:
+    from scratchnet import datasets, io, params
 
-def main(argv: list[str] | None = None) -> None:
-    args = _stage.parse_args(__doc__, argv, out="data/raw/dataset.csv")
-    config = params.section(io.read_params(args.params), params.DataParams)
-    io.commit({args.out: io.encode_dataset(datasets.generate(config))})
+    config = io.read_section(args.params, params.DataParams)
+    io.write_dataset(args.dataset, datasets.generate(config))
 
 
 if __name__ == "__main__":
-    _stage.run(main)
+    _stage.run(main, __doc__, dataset="CSV to write (x1, x2, y)")

@@ -2,56 +2,57 @@
 
 from __future__ import annotations
 
+import argparse
+
 import _stage
-import numpy as np
-
-from scratchnet import io, logreg_file, models, nn_file, params, plots, scaler_file
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = _stage.parse_args(
-        __doc__,
-        argv,
-        train="data/split/train.csv",
-        test="data/split/test.csv",
-        scaler="data/split/scaler.json",
-        models="models",
-        reports="reports",
-    )
+def main(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from scratchnet import io, models, params, plots
+
     document = io.read_params(args.params)
     config = params.section(document, params.PlotParams)
     threshold = params.section(document, params.EvaluateParams).threshold
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    scaler = scaler_file.read_scaler(args.scaler)
-    net = nn_file.read_network(args.models / "nn.npz", args.models / "nn.json")
-    classifiers = [
-        models.neural_network(net, scaler),
-        models.logistic_regression(
-            logreg_file.read_logistic(args.models / "logreg.npz", args.models / "logreg.json"),
-            scaler,
-        ),
-    ]
-    extent = np.concatenate([train.x, test.x])
-    panels = []
-    for classifier in classifiers:
-        accuracy = io.read_number(args.reports / "metrics" / f"{classifier.name}.json", "accuracy")
-        title = f"{classifier.title}\ntest accuracy {accuracy:.2%}"
-        panels.append(plots.BoundaryPanel(title, classifier.probability, test, threshold))
-    figures = {
-        f"boundary_{classifier.name}.png": plots.boundary_figure(
-            [panel], extent, config.grid_points
-        )
-        for classifier, panel in zip(classifiers, panels, strict=True)
+    scaler = io.read_scaler(args.scaler)
+    trained = io.read_network(args.nn)
+    classifiers = {
+        "nn": models.neural_network(trained.network, scaler),
+        "logreg": models.logistic_regression(io.read_logistic(args.logreg), scaler),
     }
-    figures["comparison.png"] = plots.boundary_figure(panels, extent, config.grid_points)
-    cost = io.read_cost_curve(args.reports / "nn" / "cost.csv")
-    learning_rate = io.read_number(args.models / "nn.json", "learning_rate")
-    figures["learning_curve.png"] = plots.learning_curve_figure(
-        cost, f"{classifiers[0].title}, learning rate {learning_rate:g}"
-    )
-    figures_dir = args.reports / "figures"
-    io.commit({figures_dir / name: plots.to_png(fig, config.dpi) for name, fig in figures.items()})
+    extent = np.concatenate([train.x, test.x])
+    panels = {}
+    for name, classifier in classifiers.items():
+        accuracy = io.read_number(args.metrics, name, "accuracy")
+        title = f"{classifier.title}\ntest accuracy {accuracy:.2%}"
+        panels[name] = plots.BoundaryPanel(title, classifier.probability, test, threshold)
+    figures = {
+        args.boundary_nn: plots.boundary_figure([panels["nn"]], extent, config.grid_points),
+        args.boundary_logreg: plots.boundary_figure([panels["logreg"]], extent, config.grid_points),
+        args.comparison: plots.boundary_figure(list(panels.values()), extent, config.grid_points),
+        args.learning_curve: plots.learning_curve_figure(
+            trained.cost_history,
+            f"{classifiers['nn'].title}, learning rate {trained.config.learning_rate:g}",
+        ),
+    }
+    for path, figure in figures.items():
+        io.write_bytes(path, plots.to_png(figure, config.dpi))
 
 
 if __name__ == "__main__":
-    _stage.run(main)
+    _stage.run(
+        main,
+        __doc__,
+        train="training rows (CSV)",
+        test="test rows (CSV)",
+        scaler="standardisation statistics (.npz)",
+        nn="network model file (.npz)",
+        logreg="logistic-regression model file (.npz)",
+        metrics="metrics written by evaluate (JSON)",
+        boundary_nn="network's decision boundary to write (PNG)",
+        boundary_logreg="logistic regression's decision boundary to write (PNG)",
+        comparison="both boundaries side by side to write (PNG)",
+        learning_curve="learning curve to write (PNG)",
+    )

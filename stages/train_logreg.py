@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
+
 import _stage
 
-from scratchnet import io, logreg, logreg_file, params, scaler_file
 
+def main(args: argparse.Namespace) -> None:
+    from scratchnet import io, logreg, params
 
-def main(argv: list[str] | None = None) -> None:
-    args = _stage.parse_args(
-        __doc__,
-        argv,
-        train="data/split/train.csv",
-        scaler="data/split/scaler.json",
-        model="models/logreg.npz",
-        sidecar="models/logreg.json",
-    )
-    config = params.section(io.read_params(args.params), params.LogRegParams)
+    config = io.read_section(args.params, params.LogRegParams)
     train = io.read_dataset(args.train)
-    model = logreg.fit(scaler_file.read_scaler(args.scaler).transform(train.x), train.y, config)
-    arrays, sidecar = logreg_file.encode_logistic(model)
-    io.commit({args.model: arrays, args.sidecar: sidecar})
+    x = io.read_scaler(args.scaler).transform(train.x)
+    io.write_logistic(args.model, logreg.fit(x, train.y, config))
 
 
 if __name__ == "__main__":
-    _stage.run(main)
+    _stage.run(
+        main,
+        __doc__,
+        train="training rows (CSV)",
+        scaler="standardisation statistics (.npz)",
+        model="model file to write (.npz)",
+    )

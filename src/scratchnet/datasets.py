@@ -15,6 +15,8 @@ import numpy as np
 from scratchnet.errors import DataError
 from scratchnet.params import DataParams
 
+N_FEATURES = 2
+"""Every data set has two features, x1 and x2, so its decision boundary can be drawn."""
 FLOWER_RADIUS = 4.0
 """`a` in the course exercise: the longest ray of the flower."""
 
@@ -27,7 +29,7 @@ class Dataset:
     y: np.ndarray
 
     def __post_init__(self) -> None:
-        if self.x.ndim != 2 or self.x.shape[1] != 2:
+        if self.x.ndim != 2 or self.x.shape[1] != N_FEATURES:
             raise DataError(f"features must be an n x 2 table, got shape {self.x.shape}")
         if self.y.shape != (self.x.shape[0],):
             raise DataError(f"{self.y.shape[0]} labels for {self.x.shape[0]} rows")

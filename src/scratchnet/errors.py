@@ -13,6 +13,10 @@ class DataError(ScratchnetError):
     """An input file is missing, malformed, or holds values the pipeline cannot use."""
 
 
+class OutputError(ScratchnetError):
+    """An output file cannot be written (permissions, a full disk, a folder in the way)."""
+
+
 class ModelFileError(ScratchnetError):
     """A saved model has the wrong format version, shape or content."""
 

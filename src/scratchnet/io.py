@@ -1,98 +1,71 @@
-"""Reading and writing the pipeline's files, deterministically and atomically.
+"""Every file the pipeline reads or writes: params, data sets, tables, metrics and model files.
 
-Writers encode to bytes in memory; `commit` then writes all of a stage's outputs to temporary
-files beside their targets and renames them into place with SIGINT and SIGTERM held back, so a
-stage that is interrupted or fails leaves every earlier output as it was. (The renames are
-separate system calls: only an operating-system error between two of them, such as a file
-made read-only meanwhile, could leave some outputs new and others old.) Encoders are
-byte-deterministic (fixed float formatting, sorted JSON keys, fixed zip timestamps) so the same
-inputs give the same bytes and `dvc repro -f` leaves `dvc.lock` unchanged.
+Each output is written atomically: a temporary file created exclusively beside its target (a
+planted symlink is never followed), then renamed into place, so a failed, interrupted or killed
+stage leaves no half-written output; a later write of the same output removes the temporary
+files a killed run left. Encodings are byte-deterministic (fixed float formatting, sorted JSON
+keys, fixed zip timestamps), so `dvc repro -f` leaves `dvc.lock` unchanged.
+
+Model files (the network, the logistic regression, the scaler) are one uncompressed `.npz`
+each: the arrays, plus a `meta` member holding JSON with the format version and the model kind.
+They are loaded without pickles, so a crafted file cannot run code.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
+import glob
 import io
 import json
-import math
 import os
-import re
-import signal
-from collections.abc import Iterator, Mapping
+import tempfile
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from scratchnet.datasets import Dataset
-from scratchnet.errors import DataError, ParamsError, ScratchnetError
+from scratchnet import params
+from scratchnet.datasets import N_FEATURES, Dataset
+from scratchnet.errors import DataError, ModelFileError, OutputError, ParamsError
+from scratchnet.logreg import LogisticModel
+from scratchnet.nn import FitResult, Network
+from scratchnet.split import Standardizer
 
-DATASET_COLUMNS = ("x1", "x2", "y")
 FORMAT_VERSION = 1
-"""Version of the model and scaler files; bump it when their layout changes."""
+"""Version of the model files; bump it when their layout changes."""
+DATASET_COLUMNS = ("x1", "x2", "y")
+LOGISTIC_META = ("iterations", "gradient_norm", "separated")
+"""How a logistic-regression fit ended, stored beside its coefficients."""
+
+Section = TypeVar("Section")
 
 
-# --- committing outputs ---------------------------------------------------------------------
+# --- writing ---------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM until the block ends, then deliver the first one that came.
-
-    Python-level handlers, not a signal mask: a mask covers only this thread, and a signal sent
-    to the process may land on another one (OpenBLAS starts worker threads).
-    """
-    received: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    previous = {
-        signum: signal.signal(signum, lambda signum, _: received.append(signum)) for signum in held
-    }
+def write_bytes(path: Path, payload: bytes) -> None:
+    """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
     try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if received:
-            signal.raise_signal(received[0])
-
-
-class InterruptedAfterCommit(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived while the renames were held: every new output is in place."""
-
-
-def commit(outputs: Mapping[Path, bytes]) -> None:
-    """Write every output atomically: all temporary files first, then all renames together.
-
-    A signal that arrives during the renames is held until they are done and then raised as
-    InterruptedAfterCommit, so the caller can tell a user that the outputs were written.
-    """
-    staged: list[tuple[Path, Path]] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(glob.escape(f".{path.name}.") + "*.tmp"):
+            stale.unlink(missing_ok=True)
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     try:
-        for path, payload in outputs.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            staged.append((temporary, path))
-            with temporary.open("wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-        try:
-            with _signals_deferred():
-                for temporary, path in staged:
-                    temporary.replace(path)
-                staged.clear()
-        except KeyboardInterrupt as interruption:
-            if staged:
-                raise
-            raise InterruptedAfterCommit(str(interruption)) from None
-    finally:
-        for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
-
-
-# --- encoders --------------------------------------------------------------------------------
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+        Path(temporary).replace(path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise
 
 
 def encode_json(document: Mapping[str, Any]) -> bytes:
@@ -100,89 +73,72 @@ def encode_json(document: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
 
 
-def encode_table(columns: Mapping[str, np.ndarray]) -> bytes:
+def write_json(path: Path, document: Mapping[str, Any]) -> None:
+    write_bytes(path, encode_json(document))
+
+
+def write_table(path: Path, columns: Mapping[str, Any]) -> None:
     """CSV with a header; floats in shortest round-trip form, so reading gives the same bits."""
-    return pd.DataFrame(dict(columns)).to_csv(index=False, lineterminator="\n").encode()
+    frame = pd.DataFrame(dict(columns))
+    write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
 
 
-def encode_dataset(data: Dataset) -> bytes:
-    return encode_table({"x1": data.x[:, 0], "x2": data.x[:, 1], "y": data.y})
+def write_dataset(path: Path, data: Dataset) -> None:
+    write_table(path, {"x1": data.x[:, 0], "x2": data.x[:, 1], "y": data.y})
 
 
-def encode_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """An uncompressed `.npz` without pickles (`np.savez` stamps members 1980-01-01: no clock)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, allow_pickle=False, **arrays)
-    return buffer.getvalue()
-
-
-# --- readers ---------------------------------------------------------------------------------
-
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 floats, as DVC writes them.
-
-    YAML 1.1 (PyYAML) reads `1e-12` and `1e6` as strings; YAML 1.2 (DVC's ruamel, e.g. after
-    `dvc exp run -S logreg.tol=1e-12`) and every person editing params.yaml mean numbers.
-    """
-
-
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
+# --- reading ---------------------------------------------------------------------------------
 
 
 def not_found(path: Path) -> str:
     """The message for a missing input: most inputs are some earlier stage's output."""
-    return f"{path} not found: run the stage that writes it first"
-
-
-def read_text(path: Path, error: type[ScratchnetError] = DataError) -> str:
-    """The text of `path`; a missing, unreadable or non-UTF-8 file is `error`, naming it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        message = f"params file {path} not found" if error is ParamsError else not_found(path)
-        raise error(message) from None
-    except (OSError, UnicodeDecodeError) as problem:
-        raise error(f"{path} cannot be read: {problem}") from None
+    return f"{path} not found: run the stage that writes it first (dvc repro)"
 
 
 def read_params(path: Path) -> Any:
-    """The parsed params document (validated section by section with `scratchnet.params`)."""
+    """The params document, parsed by the YAML 1.2 loader DVC uses, so what runs is what
+    `dvc.lock` records (see `dvc.utils.serialize.parse_yaml`); duplicate keys are refused."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
-        return yaml.load(read_text(path, ParamsError), Loader=_Yaml12Loader)
-    except yaml.YAMLError as error:
-        raise ParamsError(f"params file {path} is not valid YAML: {error}") from None
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamsError(f"params file {path} not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ParamsError(f"params file {path} cannot be read: {error}") from None
+    try:
+        return YAML(typ="safe").load(text) or {}
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = " ".join(str(error.problem or error.context or "invalid YAML").split())
+        raise ParamsError(f"{where}: {problem}") from None
+    except YAMLError as error:
+        raise ParamsError(f"{path}: {' '.join(str(error).split())}") from None
 
 
-def read_json_document(path: Path) -> Any:
-    """Any JSON value from `path`; a missing, unreadable or invalid file is a DataError."""
-    try:
-        return json.loads(read_text(path))
-    except json.JSONDecodeError as error:
-        raise DataError(f"{path} is not valid JSON: {error}") from None
+def read_section(path: Path, cls: type[Section]) -> Section:
+    """The validated `cls` section of the params file at `path`."""
+    return params.section(read_params(path), cls)
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """The JSON object at `path`."""
-    document = read_json_document(path)
+    """The JSON object at `path`; a missing, unreadable or invalid file is a DataError."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(not_found(path)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path} cannot be read: {error}") from None
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise DataError(f"{path} must hold a JSON object")
     return document
 
 
-def read_number(path: Path, key: str) -> float:
-    """The finite number under `key` in the JSON object at `path`."""
-    value = read_json(path).get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DataError(f"{path}: {key} = {value!r} must be a finite number")
-    return float(value)
-
-
-def _read_numeric_csv(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+def read_table(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Named numeric columns of a CSV with a header; the first defect found names the file."""
     try:
         frame = pd.read_csv(path)
@@ -210,9 +166,19 @@ def _read_numeric_csv(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndar
     return values
 
 
+def read_number(path: Path, *keys: str) -> float:
+    """The finite number at `keys` (nested) in the JSON object at `path`."""
+    value: Any = read_json(path)
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise DataError(f"{path}: {'.'.join(keys)} = {value!r} must be a finite number")
+    return float(value)
+
+
 def read_dataset(path: Path) -> Dataset:
     """A CSV with numeric columns x1, x2 and a 0/1 column y; any defect names the file."""
-    columns = _read_numeric_csv(path, DATASET_COLUMNS)
+    columns = read_table(path, DATASET_COLUMNS)
     labels = columns["y"]
     bad_label = ~np.isin(labels, (0.0, 1.0))
     if bad_label.any():
@@ -226,9 +192,125 @@ def read_dataset(path: Path) -> Dataset:
         raise DataError(f"{path}: {error}") from None
 
 
-def read_cost_curve(path: Path) -> np.ndarray:
-    """The cost column of a learning-curve CSV (epoch, cost), checked finite and non-empty."""
-    cost = _read_numeric_csv(path, ("cost",))["cost"]
-    if not np.isfinite(cost).all():
-        raise DataError(f"{path} has a missing or infinite cost")
-    return cost
+# --- model files -----------------------------------------------------------------------------
+
+
+def _write_model(
+    path: Path, kind: str, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]
+) -> None:
+    """An uncompressed `.npz` of `arrays` and a `meta` JSON member (`np.savez` stamps members
+    1980-01-01, so the bytes do not depend on the clock)."""
+    document = json.dumps(
+        {"format_version": FORMAT_VERSION, "kind": kind, **meta}, sort_keys=True, allow_nan=False
+    )
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, meta=np.array(document), **arrays)
+    write_bytes(path, buffer.getvalue())
+
+
+def _read_model(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and the meta document of a `kind` model file, its version and kind checked."""
+    try:
+        with path.open("rb") as handle:  # our handle: np.load leaks its own on a bad zip
+            archive = np.load(handle, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("it holds a single array, not an .npz archive")
+            with archive:
+                arrays = {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise ModelFileError(not_found(path)) from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ModelFileError(f"{path} is not a valid .npz model file: {error}") from None
+    meta = arrays.pop("meta", None)
+    try:
+        document = json.loads(str(meta)) if meta is not None and meta.dtype.kind == "U" else None
+    except json.JSONDecodeError:
+        document = None
+    if not isinstance(document, dict):
+        raise ModelFileError(f"{path} has no valid meta member: not a scratchnet model file")
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has format_version {version!r}; this scratchnet reads {FORMAT_VERSION}: "
+            "rerun the stage that writes it (dvc repro)"
+        )
+    if document.get("kind") != kind:
+        raise ModelFileError(f"{path} holds a {document.get('kind')!r} model, expected {kind!r}")
+    return arrays, document
+
+
+def _check_arrays(
+    path: Path, arrays: Mapping[str, np.ndarray], expected: Mapping[str, tuple[tuple, str]]
+) -> None:
+    """Exactly the arrays named in `expected`, each of its (shape, dtype), all finite."""
+    if set(arrays) != set(expected):
+        raise ModelFileError(f"{path} holds arrays {sorted(arrays)}; expected {sorted(expected)}")
+    for name, (shape, dtype) in expected.items():
+        array = arrays[name]
+        if array.shape != shape:
+            raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected {shape}")
+        if array.dtype != np.dtype(dtype):
+            raise ModelFileError(f"{path}: {name} holds {array.dtype}, expected {dtype}")
+        if not np.isfinite(array).all():
+            raise ModelFileError(f"{path}: {name} must hold finite numbers")
+
+
+def write_network(path: Path, result: FitResult) -> None:
+    """The network's weights, its learning curve and the `nn` params it was trained with."""
+    arrays = {**result.network.arrays(), "cost": result.cost_history}
+    meta = {"nn": dataclasses.asdict(result.config)}
+    _write_model(path, "nn", arrays, meta)
+
+
+def read_network(path: Path) -> FitResult:
+    """A network file written by `write_network`, every array and param checked."""
+    arrays, meta = _read_model(path, "nn")
+    try:
+        config = params.parse_section("nn", meta.get("nn"), params.NNParams)
+    except ParamsError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    h, d, dtype = config.hidden_units, N_FEATURES, config.dtype
+    weights = {"w1": (h, d), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)}
+    expected = {name: (shape, dtype) for name, shape in weights.items()}
+    _check_arrays(path, arrays, {**expected, "cost": ((config.epochs,), "float64")})
+    network = Network.from_arrays(
+        **{name: arrays[name] for name in weights}, activation=config.activation
+    )
+    return FitResult(network, arrays["cost"], config)
+
+
+def write_logistic(path: Path, model: LogisticModel) -> None:
+    """Intercept and coefficients, and how the fit ended."""
+    meta = {key: getattr(model, key) for key in LOGISTIC_META}
+    arrays = {"intercept": np.array([model.intercept]), "coef": model.coef}
+    _write_model(path, "logreg", arrays, meta)
+
+
+def read_logistic(path: Path) -> LogisticModel:
+    """A logistic-regression file written by `write_logistic`, every field checked."""
+    arrays, meta = _read_model(path, "logreg")
+    _check_arrays(
+        path, arrays, {"intercept": ((1,), "float64"), "coef": ((N_FEATURES,), "float64")}
+    )
+    iterations, norm, separated = (meta.get(key) for key in LOGISTIC_META)
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
+        raise ModelFileError(f"{path}: iterations = {iterations!r} must be an integer >= 0")
+    if not isinstance(norm, float) or not np.isfinite(norm):
+        raise ModelFileError(f"{path}: gradient_norm = {norm!r} must be a finite number")
+    if not isinstance(separated, bool):
+        raise ModelFileError(f"{path}: separated = {separated!r} must be true or false")
+    return LogisticModel(float(arrays["intercept"][0]), arrays["coef"], iterations, norm, separated)
+
+
+def write_scaler(path: Path, scaler: Standardizer) -> None:
+    _write_model(path, "scaler", {"mean": scaler.mean, "scale": scaler.scale}, {})
+
+
+def read_scaler(path: Path) -> Standardizer:
+    """The training split's standardisation statistics: finite means, positive scales."""
+    arrays, _ = _read_model(path, "scaler")
+    vector = ((N_FEATURES,), "float64")
+    _check_arrays(path, arrays, {"mean": vector, "scale": vector})
+    if not (arrays["scale"] > 0).all():
+        raise ModelFileError(f"{path}: scale must be positive, got {arrays['scale'].tolist()}")
+    return Standardizer(arrays["mean"], arrays["scale"])

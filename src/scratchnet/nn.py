@@ -225,6 +225,8 @@ class FitResult:
     network: Network
     cost_history: np.ndarray
     """Cost of every epoch, measured before that epoch's update (as the post prints it)."""
+    config: NNParams
+    """The params the network was trained with."""
 
 
 ProgressCallback = Callable[[int, float, float], None]
@@ -273,4 +275,4 @@ def fit(
             params -= grad
             if progress is not None and ((epoch + 1) % every == 0 or epoch + 1 == config.epochs):
                 progress(epoch + 1, cost, time.perf_counter() - start)
-    return FitResult(net, history)
+    return FitResult(net, history, config)

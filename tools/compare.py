@@ -2,10 +2,10 @@
 
     dvc exp run --queue -S 'nn.hidden_units=1,2,3,4,5,20,50'
     dvc queue start -j 2          # wait until `dvc queue status` shows them done
-    python -m scratchnet.compare  # → reports/sweep/hidden_units.md and hidden_units.png
+    python tools/compare.py       # → reports/sweep/hidden_units.md and hidden_units.png
 
 Every committed baseline and experiment is a row (the workspace is not: it is what you are
-editing, not a result). The functions are pure; `main` is the command-line wrapper.
+editing, not a result). A tool, not part of the pipeline: editing it reruns no stage.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from scratchnet import io, plots
-from scratchnet.errors import DataError
+from scratchnet.errors import DataError, ScratchnetError
 
-NN_METRICS = "reports/metrics/nn.json"
+METRICS = "reports/metrics.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +54,7 @@ def runs_from_exp_show(document: list[dict[str, Any]]) -> list[Run]:
     runs = []
     for entry in _entries(document):
         data = entry.get("data") or {}
-        metrics = (data.get("metrics") or {}).get(NN_METRICS, {}).get("data")
+        metrics = ((data.get("metrics") or {}).get(METRICS, {}).get("data") or {}).get("nn")
         params = (data.get("params") or {}).get("params.yaml", {}).get("data", {})
         if entry.get("rev") == "workspace" or entry.get("error") or not metrics:
             continue
@@ -124,6 +124,14 @@ def exp_show() -> list[dict[str, Any]]:
         raise DataError(f"dvc exp show printed no JSON: {error}") from None
 
 
+def read_exp_show(path: Path) -> list[dict[str, Any]]:
+    """A saved `dvc exp show --json` output."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{path} is not a readable `dvc exp show --json` output: {error}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--exp-show", type=Path, help="saved `dvc exp show --json` output")
@@ -131,16 +139,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dpi", type=int, default=100)
     args = parser.parse_args(argv)
     try:
-        document = io.read_json_document(args.exp_show) if args.exp_show else exp_show()
+        document = read_exp_show(args.exp_show) if args.exp_show else exp_show()
         runs = runs_from_exp_show(document)
-    except DataError as error:
+        io.write_bytes(args.out_dir / "hidden_units.md", markdown_table(runs).encode())
+        io.write_bytes(
+            args.out_dir / "hidden_units.png", plots.to_png(accuracy_figure(runs), args.dpi)
+        )
+    except ScratchnetError as error:
         raise SystemExit(f"compare: error: {error}") from None
-    io.commit(
-        {
-            args.out_dir / "hidden_units.md": markdown_table(runs).encode(),
-            args.out_dir / "hidden_units.png": plots.to_png(accuracy_figure(runs), args.dpi),
-        }
-    )
     print(markdown_table(runs), end="")
 
 
