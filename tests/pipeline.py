@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML
+
+from scratchnet import io
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ("dvc.lock", "reports/")
@@ -84,13 +86,17 @@ class Project:
         self.git("commit", "-q", "--allow-empty", "-m", message)
 
     def params(self) -> dict:
-        return yaml.safe_load((self.root / "params.yaml").read_text())
+        """params.yaml as the stages and DVC read it."""
+        return io.read_params(self.root / "params.yaml")
 
     def set_params(self, **sections: dict) -> None:
-        document = self.params()
+        """Update keys of params.yaml, keeping its comments (as `dvc exp run -S` does)."""
+        yaml = YAML()
+        path = self.root / "params.yaml"
+        document = yaml.load(path)
         for name, values in sections.items():
             document[name].update(values)
-        (self.root / "params.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+        yaml.dump(document, path)
 
     def read(self, relative: str) -> bytes:
         return (self.root / relative).read_bytes()

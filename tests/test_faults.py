@@ -1,18 +1,24 @@
-"""Faults end in a one-line error and a non-zero exit, with every earlier output left as it was."""
+"""Faults end in one line and a non-zero exit, leave no half-written or temporary file, and
+`dvc repro` gets the previous results back from the run-cache once the cause is fixed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-import yaml
+from ruamel.yaml import YAML
 
+from scratchnet import io
 from tests.pipeline import Project, stages_run
 
 pytestmark = pytest.mark.pipeline
@@ -36,6 +42,10 @@ def changed(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
     )
 
 
+def temporary_files(project: Project) -> list[Path]:
+    return sorted(path for folder in OUTPUT_DIRS for path in (project.root / folder).rglob("*.tmp"))
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project = Project.copy_of_sources(tmp_path_factory.mktemp("faults"))
@@ -44,14 +54,39 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
-def run_stage(project: Project, name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return project.run(sys.executable, f"stages/{name}.py", *args, check=False)
+@pytest.fixture
+def restored(project: Project):
+    """After the test: committed params back, and `dvc repro` restores every output from the
+    run-cache without running a stage."""
+    before = snapshot(project)
+    yield project
+    project.git("checkout", "--", "params.yaml")
+    assert stages_run(project.dvc("repro").stdout) == []
+    assert changed(before, snapshot(project)) == []
+    assert temporary_files(project) == []
+
+
+def stage_command(project: Project, name: str, **paths: Path) -> list[str]:
+    """The stage's command from dvc.yaml, with some `--option PATH`s replaced."""
+    cmd = YAML(typ="safe").load(project.read("dvc.yaml"))["stages"][name]["cmd"]
+    command = shlex.split(cmd)
+    for option, path in paths.items():
+        flag = f"--{option.replace('_', '-')}"
+        if flag in command:
+            command[command.index(flag) + 1] = str(path)
+        else:
+            command += [flag, str(path)]
+    return [sys.executable, *command[1:]]
+
+
+def run_stage(project: Project, name: str, **paths: Path) -> subprocess.CompletedProcess[str]:
+    return project.run(*stage_command(project, name, **paths), check=False)
 
 
 def assert_one_line_error(
     result: subprocess.CompletedProcess[str], stage: str, *needles: str
 ) -> None:
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"{stage}: error: ")
@@ -59,19 +94,93 @@ def assert_one_line_error(
         assert needle in lines[0]
 
 
-def test_bad_param_under_dvc_repro_changes_no_output(project: Project) -> None:
-    """A bad params.yaml stops `dvc repro`, naming key and value; fixing it is all it takes."""
-    before = snapshot(project)
-    good = (project.root / "params.yaml").read_text()
+def set_raw(project: Project, section: str, key: str, text: str) -> None:
+    """Write `key: text` verbatim into `section` of params.yaml (no YAML library in between)."""
+    lines, current = [], None
+    for line in project.read("params.yaml").decode().splitlines():
+        if line and not line.startswith((" ", "#")):
+            current = line.split(":")[0]
+        elif current == section and line.strip().startswith(f"{key}:"):
+            line = f"  {key}: {text}"
+        lines.append(line)
+    (project.root / "params.yaml").write_text("\n".join(lines) + "\n")
+
+
+# --- params: the stages read exactly what DVC records ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "text", "stage"),
+    [
+        ("nn", "epochs", "010", "train_nn"),  # YAML 1.1 would read octal 8
+        ("nn", "hidden_units", "0x10", "train_nn"),
+        ("nn", "init_scale", "1e-12", "train_nn"),  # YAML 1.1 would read a string
+        ("nn", "learning_rate", ".5", "train_nn"),
+    ],
+)
+def test_tricky_scalar_runs_with_the_value_dvc_lock_records(
+    restored: Project, section: str, key: str, text: str, stage: str
+) -> None:
+    project = restored
+    set_raw(project, section, key, text)
+    assert stages_run(project.dvc("repro", stage).stdout) == [stage]
+    recorded = YAML(typ="safe").load(project.read("dvc.lock"))["stages"][stage]["params"]
+    trained = io.read_network(project.root / "models" / "nn.npz")
+    assert dataclasses.asdict(trained.config) == recorded["params.yaml"][section]
+    assert trained.cost_history.size == trained.config.epochs
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "text", "stage", "message"),
+    [
+        ("nn", "epochs", "1:00", "train_nn", "nn.epochs = '1:00' is invalid"),  # 1.1: 60
+        ("split", "stratify", "yes", "split", "split.stratify = 'yes' is invalid"),
+        ("split", "standardize", "on", "split", "split.standardize = 'on' is invalid"),
+        ("nn", "seed", "~", "train_nn", "nn.seed = None is invalid"),
+    ],
+)
+def test_tricky_scalar_is_refused_in_one_line_naming_the_key(
+    restored: Project, section: str, key: str, text: str, stage: str, message: str
+) -> None:
+    project = restored
+    set_raw(project, section, key, text)
+    assert_one_line_error(run_stage(project, stage), stage, message)
+    result = project.dvc("repro", stage, check=False)
+    assert result.returncode != 0
+    assert f"{stage}: error: {message}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda text: text.replace("  epochs:", "  epochs: 5\n  epochs:"), "duplicate key"),
+        (lambda text: text.replace("nn:\n", "nn: [\n"), "params.yaml:"),
+    ],
+    ids=["duplicate-key", "syntax-error"],
+)
+def test_yaml_defect_is_one_line_with_file_line_and_column(
+    restored: Project, edit, message: str
+) -> None:
+    project = restored
+    path = project.root / "params.yaml"
+    path.write_text(edit(path.read_text()))
+    result = run_stage(project, "train_nn")
+    assert_one_line_error(result, "train_nn", message)
+    assert re.search(r"params\.yaml:\d+:\d+: ", result.stderr)
+
+
+def test_bad_param_under_dvc_repro_is_fixed_by_fixing_it(restored: Project) -> None:
+    """A bad value stops `dvc repro` naming key and value; once it is fixed, the run-cache
+    brings back the outputs DVC removed before running the stage."""
+    project = restored
     project.set_params(nn={"learning_rate": -1})
     result = project.dvc("repro", check=False)
     assert result.returncode != 0
     assert "nn.learning_rate = -1" in result.stderr and "> 0" in result.stderr
-    assert changed(before, snapshot(project)) == []
 
-    (project.root / "params.yaml").write_text(good)
-    assert stages_run(project.dvc("repro").stdout) == []
-    assert "up to date" in project.dvc("status").stdout
+
+# --- bad inputs -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -91,75 +200,103 @@ def test_malformed_training_csv_is_named(
     project: Project, tmp_path: Path, content: str, needle: str
 ) -> None:
     """A stage pointed at a broken CSV names the file and the defect, and writes nothing."""
-    before = snapshot(project)
-    broken = tmp_path / "broken.csv"
+    broken, model = tmp_path / "broken.csv", tmp_path / "logreg.npz"
     broken.write_text(content)
-    result = run_stage(project, "train_logreg", "--train", str(broken))
+    result = run_stage(project, "train_logreg", train=broken, model=model)
     assert_one_line_error(result, "train_logreg", str(broken), needle)
-    assert changed(before, snapshot(project)) == []
+    assert list(tmp_path.iterdir()) == [broken]
 
 
-def test_diverging_run_names_epoch_and_learning_rate(project: Project, tmp_path: Path) -> None:
-    """nn.learning_rate = 1e6 diverges: the stage says at which epoch, and keeps the old model."""
-    before = snapshot(project)
-    document = project.params()
-    document["nn"]["learning_rate"] = 1e6
-    params_file = tmp_path / "params.yaml"
-    params_file.write_text(yaml.safe_dump(document))
-    result = run_stage(project, "train_nn", "--params", str(params_file))
+def test_diverging_run_names_epoch_and_learning_rate(restored: Project, tmp_path: Path) -> None:
+    """nn.learning_rate = 1e6 diverges: the stage says at which epoch, and writes no model."""
+    project = restored
+    project.set_params(nn={"learning_rate": 1e6})
+    model = tmp_path / "nn.npz"
+    result = run_stage(project, "train_nn", model=model)
     assert_one_line_error(result, "train_nn", "diverged at epoch", "nn.learning_rate = 1000000.0")
-    assert changed(before, snapshot(project)) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_model_file_of_the_wrong_shape_is_refused(project: Project, tmp_path: Path) -> None:
-    """A model whose arrays disagree with its sidecar stops `evaluate` with the file named."""
-    models = tmp_path / "models"
-    models.mkdir()
-    for name in ("nn.npz", "logreg.npz", "logreg.json"):
-        (models / name).write_bytes(project.read(f"models/{name}"))
-    sidecar = json.loads(project.read("models/nn.json"))
-    sidecar["hidden_units"] += 1
-    (models / "nn.json").write_text(json.dumps(sidecar))
-    before = snapshot(project)
-    result = run_stage(project, "evaluate", "--models", str(models))
-    assert_one_line_error(result, "evaluate", "nn.npz", "shape")
-    assert changed(before, snapshot(project)) == []
+    """A network file whose arrays disagree with its params stops `evaluate`, naming it."""
+    trained = io.read_network(project.root / "models" / "nn.npz")
+    arrays = {**trained.network.arrays(), "cost": trained.cost_history}
+    arrays["w1"] = np.vstack([arrays["w1"], arrays["w1"][:1]])  # one hidden unit too many
+    broken = tmp_path / "nn.npz"
+    meta = {"format_version": io.FORMAT_VERSION, "kind": "nn"}
+    meta["nn"] = dataclasses.asdict(trained.config)
+    with broken.open("wb") as handle:
+        np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
+    metrics = tmp_path / "metrics.json"
+    result = run_stage(project, "evaluate", nn=broken, metrics=metrics)
+    assert_one_line_error(result, "evaluate", str(broken), "w1 has shape")
+    assert not metrics.exists()
+
+
+# --- interruptions ----------------------------------------------------------------------------
+
+
+def long_training(project: Project, tmp_path: Path) -> list[str]:
+    """train_nn for far longer than any test waits, writing its model under tmp_path."""
+    params = tmp_path / "params.yaml"
+    text = project.read("params.yaml").decode()
+    params.write_text(re.sub(r"epochs: \d+", "epochs: 10000000", text))
+    return stage_command(project, "train_nn", params=params, model=tmp_path / "nn.npz")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_stage_leaves_previous_outputs(
-    project: Project, tmp_path: Path, signum: int
+@pytest.mark.parametrize("moment", ["importing", "training"])
+def test_interrupted_stage_ends_in_one_line_and_writes_nothing(
+    project: Project, tmp_path: Path, signum: int, moment: str
 ) -> None:
-    """SIGINT or SIGTERM mid-training: exit non-zero, old outputs byte-identical, no temp files."""
-    before = snapshot(project)
-    document = project.params()
-    document["nn"].update(epochs=10_000_000, log_every=100)
-    params_file = tmp_path / "params.yaml"
-    params_file.write_text(yaml.safe_dump(document))
+    """SIGINT or SIGTERM while NumPy is still being imported, or mid-training: exit 130, one
+    line, no traceback, no output and no temporary file."""
+    command = long_training(project, tmp_path)
+    if moment == "importing":  # Python reports each import as it completes: wait for numpy's
+        command.insert(1, "-Ximporttime")
     with subprocess.Popen(
-        [sys.executable, "stages/train_nn.py", "--params", str(params_file)],
-        cwd=project.root,
-        env=project.env,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, cwd=project.root, env=project.env, stderr=subprocess.PIPE, text=True
     ) as process:
         assert process.stderr is not None
-        first_line = process.stderr.readline()  # training is under way once progress appears
-        assert first_line.startswith("epoch")
-        time.sleep(0.2)
+        marker = "numpy" if moment == "importing" else "epoch"
+        for line in process.stderr:
+            if marker in line:
+                break
         process.send_signal(signum)
         stderr = process.stderr.read()
         assert process.wait(timeout=30) == 130
-    assert "earlier outputs left unchanged" in stderr
-    assert "Traceback" not in stderr
-    assert changed(before, snapshot(project)) == []
-    assert "up to date" in project.dvc("status").stdout
+    messages = [line for line in stderr.splitlines() if not line.startswith("import time:")]
+    assert len(messages) == 1, stderr
+    assert messages[0].startswith("train_nn: ")
+    assert "no output was half-written" in messages[0]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
 
 
-def test_ctrl_c_during_dvc_repro_keeps_every_output(project: Project) -> None:
-    """Ctrl-C (SIGINT to the process group) while `dvc repro` trains: nothing is lost."""
-    before = snapshot(project)
-    good = (project.root / "params.yaml").read_text()
+def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(
+    project: Project, tmp_path: Path
+) -> None:
+    """SIGKILL cannot be caught: whatever temporary file it leaves, the next run removes."""
+    command = long_training(project, tmp_path)
+    leftover = tmp_path / ".nn.npz.k1ll3d.tmp"
+    leftover.write_bytes(b"half a model")
+    with subprocess.Popen(
+        command, cwd=project.root, env=project.env, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        process.stderr.readline()
+        process.kill()
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    assert leftover.exists()
+    params = tmp_path / "params.yaml"
+    params.write_text(re.sub(r"epochs: \d+", "epochs: 5", params.read_text()))
+    project.run(*command)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["nn.npz", "params.yaml"]
+
+
+def test_ctrl_c_during_dvc_repro_is_undone_by_the_run_cache(restored: Project) -> None:
+    """Ctrl-C (SIGINT to the process group) while `dvc repro` trains: no temporary file, and
+    once params are back, `dvc repro` restores everything without training."""
+    project = restored
     project.set_params(nn={"epochs": 10_000_000, "log_every": 100})
     with subprocess.Popen(
         [sys.executable, "-m", "dvc", "repro"],
@@ -174,9 +311,8 @@ def test_ctrl_c_during_dvc_repro_keeps_every_output(project: Project) -> None:
         for line in process.stdout:
             if line.startswith("epoch"):
                 break
+        time.sleep(0.2)
         os.killpg(process.pid, signal.SIGINT)
         process.stdout.read()
         assert process.wait(timeout=60) != 0
-    assert changed(before, snapshot(project)) == []
-    (project.root / "params.yaml").write_text(good)
-    assert stages_run(project.dvc("repro").stdout) == []
+    assert temporary_files(project) == []

@@ -1,10 +1,12 @@
-"""The real `dvc` CLI on a throwaway copy of the project: repro, reruns, lock stability, metrics."""
+"""The real `dvc` CLI on a throwaway copy of the project: repro, reruns, lock stability, metrics,
+and DVC's run-cache restoring earlier results instead of recomputing them."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from ruamel.yaml import YAML
 
 from tests.pipeline import Project, stages_run
 
@@ -15,14 +17,11 @@ OUTPUTS = [
     "data/raw/dataset.csv",
     "data/split/train.csv",
     "data/split/test.csv",
-    "data/split/scaler.json",
+    "data/split/scaler.npz",
     "models/nn.npz",
-    "models/nn.json",
     "models/logreg.npz",
-    "models/logreg.json",
+    "reports/metrics.json",
     "reports/nn/cost.csv",
-    "reports/metrics/nn.json",
-    "reports/metrics/logreg.json",
     "reports/predictions/nn.csv",
     "reports/predictions/logreg.csv",
     "reports/roc/nn.csv",
@@ -32,6 +31,15 @@ OUTPUTS = [
     "reports/figures/comparison.png",
     "reports/figures/learning_curve.png",
 ]
+CACHED = "is cached - skipping run"
+
+
+def snapshot(project: Project) -> dict[str, bytes]:
+    return {name: project.read(name) for name in [*OUTPUTS, "dvc.lock"]}
+
+
+def differing(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
+    return [name for name in before if before[name] != after.get(name)]
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +57,15 @@ def test_repro_writes_every_output(project: Project) -> None:
     missing = [name for name in OUTPUTS if not (project.root / name).is_file()]
     assert missing == []
     assert project.read("reports/figures/comparison.png").startswith(b"\x89PNG")
+    assert set(json.loads(project.read("reports/metrics.json"))) == {"nn", "logreg"}
 
 
 def test_second_repro_is_up_to_date(project: Project) -> None:
-    """Nothing changed, so nothing reruns and `dvc status` is clean."""
+    """Nothing changed, so nothing reruns and `dvc status` is clean: the `src/scratchnet`
+    dependency ignores the `__pycache__` that Python writes there."""
+    cache = project.root / "src" / "scratchnet" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "planted.cpython-311.pyc").write_bytes(b"bytecode")
     assert stages_run(project.dvc("repro").stdout) == []
     assert "up to date" in project.dvc("status").stdout
 
@@ -79,24 +92,71 @@ def test_dag_matches_design(project: Project) -> None:
     }
 
 
+def test_plot_definitions_name_columns_the_stages_write(project: Project) -> None:
+    """Every x and y a plot in dvc.yaml asks for is a column of the CSV its stage writes."""
+    stages = YAML(typ="safe").load(project.read("dvc.yaml"))["stages"]
+    definitions = [item for stage in stages.values() for item in stage.get("plots", [])]
+    tables = {path: props for item in definitions for path, props in item.items() if "x" in props}
+    assert len(tables) == 5
+    for path, props in tables.items():
+        header = project.read(path).decode().splitlines()[0].split(",")
+        assert {props["x"], props["y"]} <= set(header), path
+
+
 def test_forced_repro_is_byte_identical(project: Project) -> None:
     """`dvc repro -f` reruns everything and leaves dvc.lock and every output unchanged."""
-    before = {name: project.read(name) for name in [*OUTPUTS, "dvc.lock"]}
+    before = snapshot(project)
     assert stages_run(project.dvc("repro", "-f").stdout) == STAGES
-    after = {name: project.read(name) for name in [*OUTPUTS, "dvc.lock"]}
-    assert [name for name in before if before[name] != after[name]] == []
+    assert differing(before, snapshot(project)) == []
 
 
-def test_learning_rate_change_reruns_only_dependents(project: Project) -> None:
-    """Editing nn.learning_rate reruns train_nn, evaluate and plot; metrics diff shows it."""
+@pytest.fixture(scope="module")
+def results() -> dict[str, dict[str, bytes]]:
+    """Snapshots the tests below share, by learning rate."""
+    return {}
+
+
+def test_learning_rate_change_reruns_only_dependents(
+    project: Project, results: dict[str, dict[str, bytes]]
+) -> None:
+    """Editing nn.learning_rate reruns train_nn, evaluate and plot; metrics diff shows it under
+    names without file paths."""
     old_rate = project.params()["nn"]["learning_rate"]
+    results[str(old_rate)] = snapshot(project)
     project.set_params(nn={"learning_rate": old_rate / 3})
     assert stages_run(project.dvc("repro").stdout) == ["train_nn", "evaluate", "plot"]
+    results[str(old_rate / 3)] = snapshot(project)
 
     params_diff = json.loads(project.dvc("params", "diff", "--json").stdout)
     change = params_diff["params.yaml"]["nn.learning_rate"]
     assert (change["old"], change["new"]) == (old_rate, old_rate / 3)
     metrics_diff = json.loads(project.dvc("metrics", "diff", "--json").stdout)
-    nn_changes = metrics_diff["reports/metrics/nn.json"]
-    assert nn_changes["log_loss"]["old"] != nn_changes["log_loss"]["new"]
-    assert "reports/metrics/logreg.json" not in metrics_diff
+    changes = metrics_diff["reports/metrics.json"]
+    assert changes["nn.log_loss"]["old"] != changes["nn.log_loss"]["new"]
+    assert not any(name.startswith("logreg.") for name in changes)
+
+
+def test_returning_to_earlier_params_restores_from_the_run_cache(
+    project: Project, results: dict[str, dict[str, bytes]]
+) -> None:
+    """Learning rate 0.9 → 0.3 → 0.9: the last `dvc repro` trains nothing; every changed stage
+    is restored from the run-cache, byte-identical to the first run, dvc.lock included."""
+    [rate, _] = results
+    project.set_params(nn={"learning_rate": float(rate)})
+    result = project.dvc("repro")
+    assert stages_run(result.stdout) == []
+    for stage in ("train_nn", "evaluate", "plot"):
+        assert f"Stage '{stage}' {CACHED}" in result.stdout
+    assert differing(results[rate], snapshot(project)) == []
+    assert "up to date" in project.dvc("status").stdout
+
+
+def test_exp_run_restores_from_the_run_cache(
+    project: Project, results: dict[str, dict[str, bytes]]
+) -> None:
+    """`dvc exp run -S` with parameters that ran before is a restore, not a retrain."""
+    [_, rate] = results
+    result = project.dvc("exp", "run", "-S", f"nn.learning_rate={rate}")
+    assert stages_run(result.stdout) == []
+    assert f"Stage 'train_nn' {CACHED}" in result.stdout
+    assert differing(results[rate], snapshot(project)) == []

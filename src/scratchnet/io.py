@@ -50,7 +50,7 @@ def write_bytes(path: Path, payload: bytes) -> None:
     """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(glob.escape(f".{path.name}.") + "*.tmp"):
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
             stale.unlink(missing_ok=True)
         descriptor, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
@@ -108,7 +108,8 @@ def read_params(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise ParamsError(f"params file {path} cannot be read: {error}") from None
     try:
-        return YAML(typ="safe").load(text) or {}
+        import yaml
+        return yaml.safe_load(text) or {}
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
