@@ -1,4 +1,4 @@
-"""Tests of scratchnet.io and scratchnet.model_files: atomic commits, encoders, readers."""
+"""Tests of scratchnet.io: atomic writes, JSON, params, tables and the model files."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import gc
 import io
 import json
 import os
-import signal
-import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -16,282 +14,226 @@ import numpy as np
 import pytest
 
 from scratchnet import io as sio
-from scratchnet import logreg_file, model_files, nn_file, scaler_file
+from scratchnet import nn
 from scratchnet.datasets import Dataset
-from scratchnet.errors import DataError, ModelFileError, ParamsError
+from scratchnet.errors import DataError, ModelFileError, OutputError, ParamsError
 from scratchnet.logreg import LogisticModel
-from scratchnet.nn import Network
+from scratchnet.params import NNParams
 from scratchnet.split import Standardizer
-
-# --- helpers ------------------------------------------------------------------------------------
 
 
 def temporary_files(root: Path) -> list[Path]:
-    """Every leftover `.NAME.PID.tmp` file under `root`."""
+    """Every `.NAME.*.tmp` file under `root`."""
     return sorted(root.rglob(".*.tmp"))
 
 
-def random_network(h: int = 3, d: int = 2, activation: str = "tanh", dtype=np.float64) -> Network:
-    """A network with random, distinct weights of the given shape and dtype."""
-    rng = np.random.default_rng(11)
-    return Network.from_arrays(
-        rng.normal(size=(h, d)).astype(dtype),
-        rng.normal(size=(h, 1)).astype(dtype),
-        rng.normal(size=(1, h)).astype(dtype),
-        rng.normal(size=(1, 1)).astype(dtype),
-        activation,
-    )
+def error_message(error: type[Exception], call, path: Path) -> str:
+    """The message of the `error` that `call(path)` raises, which must name `path`."""
+    with pytest.raises(error) as caught:
+        call(path)
+    assert str(path) in str(caught.value)
+    return str(caught.value)
 
 
-def network_arrays(h: int = 3, d: int = 2) -> dict[str, np.ndarray]:
-    """Copies of a random network's W1, b1, W2, b2."""
-    return {name: array.copy() for name, array in random_network(h, d).arrays().items()}
+# --- write_bytes ---------------------------------------------------------------------------------
 
 
-def write_network(
-    tmp_path: Path, net: Network | None = None, metadata: dict | None = None
-) -> tuple[Path, Path]:
-    """Encode `net` to model.npz and model.json under tmp_path and return both paths."""
-    npz, sidecar = nn_file.encode_network(net or random_network(), metadata or {"epochs": 7})
-    npz_path, sidecar_path = tmp_path / "model.npz", tmp_path / "model.json"
-    npz_path.write_bytes(npz)
-    sidecar_path.write_bytes(sidecar)
-    return npz_path, sidecar_path
-
-
-def edit_json(path: Path, **changes) -> None:
-    """Rewrite the JSON object at `path` with `changes` applied (a value of ... deletes)."""
-    document = json.loads(path.read_text())
-    for key, value in changes.items():
-        if value is ...:
-            del document[key]
-        else:
-            document[key] = value
-    path.write_text(json.dumps(document))
-
-
-def write_zip(path: Path, members: dict[str, bytes]) -> None:
-    """A zip file at `path` holding the raw `members`."""
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, payload in members.items():
-            archive.writestr(name, payload)
-
-
-def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
-    """The .npy serialisation of `array`."""
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=allow_pickle)
-    return buffer.getvalue()
-
-
-def logistic_model() -> LogisticModel:
-    """A small fitted-looking logistic model."""
-    return LogisticModel(
-        intercept=-0.25,
-        coef=np.array([1.5, -2.75]),
-        iterations=6,
-        gradient_norm=3.0e-12,
-        separated=False,
-    )
-
-
-def write_logistic(tmp_path: Path, model: LogisticModel | None = None) -> tuple[Path, Path]:
-    """Encode a logistic model to logreg.npz and logreg.json under tmp_path."""
-    npz, sidecar = logreg_file.encode_logistic(model or logistic_model())
-    npz_path, sidecar_path = tmp_path / "logreg.npz", tmp_path / "logreg.json"
-    npz_path.write_bytes(npz)
-    sidecar_path.write_bytes(sidecar)
-    return npz_path, sidecar_path
-
-
-class TouchOnUnpickle:
-    """An object whose unpickling creates `marker`: a stand-in for arbitrary code execution."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (Path.touch, (self.marker,))
-
-
-def malicious_npy(marker: Path) -> bytes:
-    """A .npy object array that touches `marker` when loaded with allow_pickle=True."""
-    payload = np.empty(1, dtype=object)
-    payload[0] = TouchOnUnpickle(marker)
-    return npy_bytes(payload, allow_pickle=True)
-
-
-# --- commit -------------------------------------------------------------------------------------
-
-
-def test_commit_writes_every_output_and_leaves_no_temporary_files(tmp_path):
-    """commit writes each payload (creating parent folders) and removes its temporary files."""
-    outputs = {
-        tmp_path / "a.json": b'{"a": 1}\n',
-        tmp_path / "deep" / "er" / "b.csv": b"x1,x2,y\n",
-        tmp_path / "empty.bin": b"",
-    }
-    sio.commit(outputs)
-    for path, payload in outputs.items():
-        assert path.read_bytes() == payload
-    assert temporary_files(tmp_path) == []
-
-
-def test_commit_replaces_existing_files(tmp_path):
-    """An existing output is replaced by the new bytes."""
-    target = tmp_path / "metrics.json"
-    target.write_bytes(b"old contents that are longer than the new ones")
-    sio.commit({target: b"new"})
+def test_write_bytes_creates_folders_replaces_and_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "deep" / "er" / "out.bin"
+    sio.write_bytes(target, b"old contents, longer than the new ones")
+    sio.write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
     assert temporary_files(tmp_path) == []
 
 
-def test_commit_failing_to_create_a_folder_changes_nothing(tmp_path):
-    """If one output's folder cannot be made, earlier outputs keep their old bytes, no temps."""
-    first = tmp_path / "first.txt"
-    first.write_bytes(b"old")
-    blocker = tmp_path / "blocker"
-    blocker.write_bytes(b"a file where a folder is needed")
-    with pytest.raises(OSError):
-        sio.commit({first: b"new", blocker / "second.txt": b"x"})
-    assert first.read_bytes() == b"old"
-    assert blocker.read_bytes() == b"a file where a folder is needed"
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_write_bytes_failing_mid_payload_keeps_the_old_file(tmp_path, monkeypatch, error):
+    """The target keeps its bytes, the temporary file goes; OSError is an OutputError naming
+    the path, anything else (Ctrl-C) propagates unchanged."""
+    target = tmp_path / "out.csv"
+    target.write_bytes(b"old")
+
+    class BrokenFile(io.FileIO):  # what os.fdopen opens: writes half the payload, then fails
+        def write(self, payload):
+            super().write(payload[: len(payload) // 2])
+            raise error
+
+    monkeypatch.setattr(os, "fdopen", lambda descriptor, mode: BrokenFile(descriptor, mode))
+    with pytest.raises(OutputError if isinstance(error, OSError) else KeyboardInterrupt) as caught:
+        sio.write_bytes(target, b"a new payload")
+    if isinstance(error, OSError):
+        assert str(caught.value) == f"cannot write {target}: No space left on device"
+    else:
+        assert caught.value is error
+    assert target.read_bytes() == b"old"
     assert temporary_files(tmp_path) == []
 
 
-def test_commit_failing_to_write_a_payload_changes_nothing(tmp_path):
-    """A payload that cannot be written aborts the commit: no output changes, no temps remain."""
-    first, second, third = tmp_path / "1.bin", tmp_path / "2.bin", tmp_path / "3.bin"
-    first.write_bytes(b"old 1")
-    second.write_bytes(b"old 2")
-    with pytest.raises(TypeError):
-        sio.commit({first: b"new 1", second: "not bytes", third: b"new 3"})  # type: ignore[dict-item]
-    assert first.read_bytes() == b"old 1"
-    assert second.read_bytes() == b"old 2"
-    assert not third.exists()
+@pytest.mark.parametrize("relative", ["folder", "blocker/out.csv", "blocker/sub/out.csv"])
+def test_write_bytes_where_a_folder_or_a_file_is_in_the_way_is_an_output_error(tmp_path, relative):
+    """A folder at the target (the rename fails) or a file where a folder is needed (mkdir
+    fails): OutputError naming the path, nothing changed, no temporary file left."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "blocker").write_bytes(b"a file")
+    error_message(OutputError, lambda path: sio.write_bytes(path, b"x"), tmp_path / relative)
+    assert (tmp_path / "folder").is_dir()
+    assert (tmp_path / "blocker").read_bytes() == b"a file"
     assert temporary_files(tmp_path) == []
 
 
-def test_commit_restores_the_signal_mask(tmp_path):
-    """SIGINT and SIGTERM are unblocked again once commit returns."""
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    sio.commit({tmp_path / "x": b"x"})
-    after = signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    assert after == before
-    assert signal.SIGINT not in after
-    assert signal.SIGTERM not in after
+@pytest.mark.parametrize("name", ["out.csv", "run[1].csv"])
+def test_write_bytes_removes_only_its_own_stale_temporary_files(tmp_path, name):
+    """Temporary files a killed run left for this output go; other outputs' files stay
+    (`run1.csv`'s would match an unescaped `run[1].csv` glob)."""
+    stale = [tmp_path / f".{name}.k1ll3d.tmp", tmp_path / f".{name}.x_9.tmp"]
+    others = [tmp_path / ".other.csv.k1ll3d.tmp", tmp_path / ".run1.csv.k1ll3d.tmp"]
+    for path in stale + others:
+        path.write_bytes(b"half-written")
+    sio.write_bytes(tmp_path / name, b"x")
+    assert temporary_files(tmp_path) == sorted(others)
 
 
-# --- encoders -----------------------------------------------------------------------------------
+def test_write_bytes_leaves_the_temporary_file_of_an_output_whose_name_extends_its_own(tmp_path):
+    other = tmp_path / ".out.csv.bak.k1ll3d.tmp"  # a temporary file of the output out.csv.bak
+    other.write_bytes(b"being written")
+    sio.write_bytes(tmp_path / "out.csv", b"x")
+    assert other.exists()
 
 
-class FakeClock:
-    """A stand-in for zipfile's `time` module whose clock jumps an hour at every reading."""
+def test_write_bytes_never_follows_a_symlink_planted_at_its_temporary_name(tmp_path, monkeypatch):
+    """The temporary file is created exclusively: a symlink planted at its name just before it
+    is opened is not written through."""
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"precious")
+    (tmp_path / "models").mkdir()
+    real_open, planted = os.open, []
 
-    def __init__(self) -> None:
-        self.now = time.time()
+    def plant_then_open(file, flags, *args, **kwargs):
+        name = Path(os.fsdecode(file)).name
+        if not planted and name.startswith(".nn.npz.") and name.endswith(".tmp"):
+            Path(file).symlink_to(outside)
+            planted.append(file)
+        return real_open(file, flags, *args, **kwargs)
 
-    def time(self) -> float:
-        self.now += 3600.0
-        return self.now
-
-    @staticmethod
-    def localtime(seconds: float | None = None) -> time.struct_time:
-        return time.localtime(seconds)
-
-
-def test_encode_npz_is_byte_deterministic_whatever_the_clock(monkeypatch):
-    """Two encodings at different (fake) times give identical bytes with fixed zip timestamps."""
-    monkeypatch.setattr(zipfile, "time", FakeClock())
-    # Control: zipfile's own clock-stamping path now sees different times at each call.
-    stamps = []
-    for _ in range(2):
-        with zipfile.ZipFile(io.BytesIO(), "w") as archive:
-            archive.writestr("member", b"x")
-            stamps.append(archive.getinfo("member").date_time)
-    assert stamps[0] != stamps[1]
-
-    arrays = network_arrays()
-    first, second = sio.encode_npz(arrays), sio.encode_npz(arrays)
-    assert first == second
-    with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        infos = archive.infolist()
-    assert [info.filename for info in infos] == ["w1.npy", "b1.npy", "w2.npy", "b2.npy"]
-    assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in infos)
-    assert all(info.compress_type == zipfile.ZIP_STORED for info in infos)
+    monkeypatch.setattr(os, "open", plant_then_open)
+    sio.write_bytes(tmp_path / "models" / "nn.npz", b"payload")
+    assert planted, "the temporary file was not opened through os.open: plant elsewhere"
+    assert outside.read_bytes() == b"precious"
+    assert (tmp_path / "models" / "nn.npz").read_bytes() == b"payload"
 
 
-def test_encode_npz_round_trips_through_np_load():
-    """np.load without pickles gives back every array with its dtype, shape and values."""
-    rng = np.random.default_rng(0)
-    arrays = {
-        "f64": rng.normal(size=(4, 3)),
-        "f32": rng.normal(size=5).astype(np.float32),
-        "i64": np.arange(6, dtype=np.int64).reshape(2, 3),
-        "transposed": rng.normal(size=(3, 2)).T,  # not C-contiguous
-        "column": rng.normal(size=(3, 4))[:, -1:],  # a strided view
-    }
-    with np.load(io.BytesIO(sio.encode_npz(arrays)), allow_pickle=False) as archive:
-        assert sorted(archive.files) == sorted(arrays)
-        for name, array in arrays.items():
-            loaded = archive[name]
-            assert loaded.dtype == array.dtype
-            np.testing.assert_array_equal(loaded, array)
+# --- JSON ----------------------------------------------------------------------------------------
 
 
-def test_encode_npz_keeps_zero_dimensional_shape():
-    """A 0-d array comes back 0-d, as np.savez keeps it (no silent promotion to shape (1,))."""
-    with np.load(io.BytesIO(sio.encode_npz({"scalar": np.array(2.5)})), allow_pickle=False) as f:
-        assert f["scalar"].shape == ()
-        assert f["scalar"] == 2.5
-
-
-def test_encode_npz_refuses_object_arrays():
-    """encode_npz never writes pickled data."""
-    with pytest.raises(ValueError):
-        sio.encode_npz({"bad": np.array([{"a": 1}], dtype=object)})
-
-
-def test_encode_json_sorts_keys_at_every_level():
-    """Keys come out sorted (nested too), so insertion order never changes the bytes."""
-    forward = {"b": 1, "a": {"z": 0.1, "y": [1, 2]}, "c": "text"}
-    backward = {"c": "text", "a": {"y": [1, 2], "z": 0.1}, "b": 1}
-    encoded = sio.encode_json(forward)
-    assert encoded == sio.encode_json(backward)
-    assert encoded.endswith(b"\n")
-    decoded = json.loads(encoded)
-    assert list(decoded) == ["a", "b", "c"]
-    assert list(decoded["a"]) == ["y", "z"]
-    assert decoded == forward
-
-
-def test_encode_json_floats_round_trip_exactly():
-    """Floats are written in shortest round-trip form: decoding gives the same bits."""
-    values = [0.1, 1 / 3, 2.0**-1074, 1e308, -0.0]
-    assert json.loads(sio.encode_json({"v": values}))["v"] == values
+def test_json_has_sorted_keys_at_every_level(tmp_path):
+    path = tmp_path / "metrics.json"
+    sio.write_json(path, {"b": 1, "a": {"z": [{"y": 0, "x": "text"}], "c": 0.5}})
+    expected = '{\n  "a": {\n    "c": 0.5,\n    "z": [\n      {\n        "x": "text",\n'
+    expected += '        "y": 0\n      }\n    ]\n  },\n  "b": 1\n}\n'
+    assert path.read_text() == expected
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
-def test_encode_json_refuses_non_finite_numbers(bad):
-    """NaN and infinities are not JSON: encode_json raises instead of writing them."""
+def test_json_refuses_non_finite_numbers(tmp_path, bad):
     with pytest.raises(ValueError):
-        sio.encode_json({"ok": 1.0, "nested": {"bad": bad}})
+        sio.write_json(tmp_path / "metrics.json", {"ok": 1.0, "nested": {"bad": [bad]}})
+    assert list(tmp_path.iterdir()) == []
 
 
-# --- datasets on disk ---------------------------------------------------------------------------
+# --- readers -------------------------------------------------------------------------------------
+
+
+def written(path: Path, content: str | bytes | None) -> Path:
+    """`path` holding `content` (None: no file)."""
+    if content is not None:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+YAML_12 = [("k: 010", 10), ("k: 0x10", 16), ("k: 1:00", "1:00"), ("k: yes", "yes")]
+YAML_12 += [("k: on", "on"), ("k: 1e-12", 1e-12), ("k: .5", 0.5), ("k: ~", None)]
+
+
+@pytest.mark.parametrize(("text", "value"), [*YAML_12, ("", ...), ("# nothing set", ...)])
+def test_read_params_uses_dvc_yaml_1_2_rules(tmp_path, text, value):
+    """Values read as DVC reads them, so what runs is what dvc.lock records; no params: {}."""
+    read = sio.read_params(written(tmp_path / "params.yaml", text + "\n"))
+    assert repr(read) == repr({} if value is ... else {"k": value})  # repr: the types too
+
+
+@pytest.mark.parametrize("text", ["0", "false", "[]", "- nn"])
+def test_params_file_that_is_not_a_mapping_is_refused(tmp_path, text):
+    """A document that is not a mapping of sections says so, whatever YAML value it is."""
+    path = written(tmp_path / "params.yaml", text + "\n")
+    message = error_message(ParamsError, lambda p: sio.read_section(p, NNParams), path)
+    assert "must hold a mapping of sections" in message
+
+
+YAML_ERRORS = [
+    ("nn:\n  seed: 1\n  seed: 2\n", "3:3", "duplicate key"),
+    ("nn: [unclosed\n", "2:1", "expected ',' or ']'"),
+    ("nn: @seed\n", "1:5", "cannot start any token"),
+    ("nn:\n  seed: 1\n epochs: 2\n", "3:2", "expected <block end>"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "problem"), YAML_ERRORS)
+def test_read_params_syntax_error_is_one_line_with_its_position(tmp_path, text, where, problem):
+    path = written(tmp_path / "params.yaml", text)
+    message = error_message(ParamsError, sio.read_params, path)
+    assert message.startswith(f"{path}:{where}: ")
+    assert problem in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [(None, "not found"), (b"nn:\n  init: \xff\n", "cannot be read")]
+)
+def test_read_params_unreadable_file(tmp_path, content, problem):
+    path = written(tmp_path / "params.yaml", content)
+    assert problem in error_message(ParamsError, sio.read_params, path)
+
+
+JSON_ERRORS = [(None, "not found"), ("{not json", "not valid JSON"), (b'"\xff"', "cannot be read")]
+JSON_ERRORS += [("[1, 2]", "must hold a JSON object"), ("3", "must hold a JSON object")]
+
+
+@pytest.mark.parametrize(("content", "problem"), JSON_ERRORS)
+def test_read_json_errors(tmp_path, content, problem):
+    path = written(tmp_path / "metrics.json", content)
+    assert problem in error_message(DataError, sio.read_json, path)
+
+
+def test_read_number_finds_nested_keys(tmp_path):
+    path = written(tmp_path / "metrics.json", '{"nn": {"test": {"accuracy": 1}}, "top": 0.25}')
+    read = [sio.read_number(path, "top"), sio.read_number(path, "nn", "test", "accuracy")]
+    assert repr(read) == "[0.25, 1.0]"  # repr: floats, not an int 1
+
+
+NOT_NUMBERS = [('{"nn": {}}', "None"), ('{"nn": 0.5}', "None"), ('{"nn": {"a": null}}', "None")]
+NOT_NUMBERS += [('{"nn": {"a": true}}', "True"), ('{"nn": {"a": "NaN"}}', "'NaN'")]
+NOT_NUMBERS += [('{"nn": {"a": "0.5"}}', "'0.5'"), ('{"nn": {"a": NaN}}', "nan")]
+NOT_NUMBERS += [('{"nn": {"a": -Infinity}}', "-inf"), ('{"nn": {"a": {}}}', "{}")]
+
+
+@pytest.mark.parametrize(("content", "shown"), NOT_NUMBERS)
+def test_read_number_refuses_anything_but_a_finite_number(tmp_path, content, shown):
+    path = written(tmp_path / "metrics.json", content)
+    message = error_message(DataError, lambda p: sio.read_number(p, "nn", "a"), path)
+    assert message == f"{path}: nn.a = {shown} must be a finite number"
 
 
 def test_dataset_round_trips_bit_for_bit(tmp_path):
-    """encode_dataset then read_dataset gives the same float64 bits and labels."""
     rng = np.random.default_rng(5)
-    x = rng.normal(size=(30, 2)) * 10.0 ** rng.integers(-8, 8, size=(30, 2))
-    data = Dataset(x, np.repeat(np.array([0, 1]), 15))
+    x = rng.normal(size=(40, 2)) * 10.0 ** rng.integers(-300, 300, size=(40, 2))
+    x[:3, 0] = [-0.0, 5e-324, 1 / 3]
+    data = Dataset(x, np.repeat(np.array([0, 1]), 20))
     path = tmp_path / "data.csv"
-    path.write_bytes(sio.encode_dataset(data))
+    sio.write_dataset(path, data)
     back = sio.read_dataset(path)
     assert back.x.tobytes() == data.x.tobytes()
-    np.testing.assert_array_equal(back.y, data.y)
     assert back.y.dtype == np.int64
+    np.testing.assert_array_equal(back.y, data.y)
     assert path.read_text().splitlines()[0] == "x1,x2,y"
 
 
@@ -306,527 +248,233 @@ BAD_CSVS = [
     ("blank-feature", "x1,x2,y\n1,,0\n3,4,1\n", "row 0 has a NaN or infinite feature"),
     ("inf", "x1,x2,y\n1,2,0\n3,inf,1\n", "row 1 has a NaN or infinite feature"),
     ("minus-inf", "x1,x2,y\n-inf,2,0\n3,4,1\n", "row 0 has a NaN or infinite feature"),
-    ("label-2", "x1,x2,y\n1,2,0\n3,4,2\n", "row 1: label y ="),
-    ("label-2", "x1,x2,y\n1,2,0\n3,4,2\n", "2.0"),
-    ("label-2", "x1,x2,y\n1,2,0\n3,4,2\n", "labels must be 0 or 1"),
-    ("label-half", "x1,x2,y\n1,2,0.5\n3,4,1\n", "row 0: label y ="),
-    ("label-half", "x1,x2,y\n1,2,0.5\n3,4,1\n", "0.5"),
-    ("label-blank", "x1,x2,y\n1,2,\n3,4,1\n", "row 0: label y ="),
-    ("label-blank", "x1,x2,y\n1,2,\n3,4,1\n", "nan"),
+    ("label-2", "x1,x2,y\n1,2,0\n3,4,2\n", "row 1: label y = 2.0; labels must be 0 or 1"),
+    ("label-half", "x1,x2,y\n1,2,0.5\n3,4,1\n", "row 0: label y = 0.5;"),
+    ("label-blank", "x1,x2,y\n1,2,\n3,4,1\n", "row 0: label y = nan;"),
     ("single-class", "x1,x2,y\n1,2,1\n3,4,1\n5,6,1\n", "need both classes"),
+    ("not-utf8", b"x1,x2,y\n\xff,2,0\n3,4,1\n", "is not a readable CSV"),
+    ("missing-file", None, "not found: run the stage that writes it first"),
 ]
-
-
-def error_message(error: type[Exception], read, path) -> str:
-    """The message of the `error` that `read(path)` raises, which must name `path`."""
-    with pytest.raises(error) as caught:
-        read(path)
-    assert str(path) in str(caught.value)
-    return str(caught.value)
 
 
 @pytest.mark.parametrize(
     ("content", "problem"),
     [(content, problem) for _, content, problem in BAD_CSVS],
-    ids=[f"{name}:{problem}" for name, _, problem in BAD_CSVS],
+    ids=[name for name, _, _ in BAD_CSVS],
 )
 def test_read_dataset_names_file_and_problem(tmp_path, content, problem):
-    """Each malformed CSV raises DataError whose message names the file and the defect."""
-    path = tmp_path / "broken.csv"
-    path.write_text(content)
+    path = written(tmp_path / "broken.csv", content)
     assert problem in error_message(DataError, sio.read_dataset, path)
 
 
-def test_read_dataset_missing_file(tmp_path):
-    """A missing CSV raises DataError naming the file and saying it was not found."""
-    path = tmp_path / "nowhere.csv"
-    assert "not found" in error_message(DataError, sio.read_dataset, path)
-
-
 def test_read_dataset_ignores_extra_columns_and_order(tmp_path):
-    """Extra columns are ignored and columns are matched by name, not position."""
-    path = tmp_path / "data.csv"
-    path.write_text("y,note,x2,x1\n0,a,2.5,1.5\n1,b,4.5,3.5\n")
-    data = sio.read_dataset(path)
+    data = sio.read_dataset(written(tmp_path / "d.csv", "y,note,x2,x1\n0,a,2.5,1.5\n1,b,4.5,3.5\n"))
     np.testing.assert_array_equal(data.x, [[1.5, 2.5], [3.5, 4.5]])
     np.testing.assert_array_equal(data.y, [0, 1])
 
 
-# --- other readers ------------------------------------------------------------------------------
+# --- model files ---------------------------------------------------------------------------------
+
+XOR = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]]), np.array([0, 0, 1, 1])
+LOGISTIC = LogisticModel(-0.25, np.array([1.5, -2.75]), 6, 3.0e-12, False)
+SCALER = Standardizer(np.array([-0.026, 1.0 / 3.0]), np.array([2.029, 0.1]))
 
 
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [(None, "not found"), ("{not json", "not valid JSON"), ("[1, 2]", "JSON object")],
-    ids=["missing", "invalid", "not-an-object"],
-)
-def test_read_json_errors(tmp_path, content, problem):
-    """read_json raises DataError naming the file for missing, invalid and non-object JSON."""
-    path = tmp_path / "doc.json"
-    if content is not None:
-        path.write_text(content)
-    assert problem in error_message(DataError, sio.read_json, path)
+def fit_network(dtype: str = "float64", activation: str = "tanh") -> nn.FitResult:
+    """A 3-unit network trained for 4 epochs on XOR."""
+    return nn.fit(*XOR, NNParams(3, activation, 4, 0.5, "normal", 0.5, 3, 1, dtype))
 
 
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [(None, "not found"), ("nn: [unclosed\n", "not valid YAML")],
-    ids=["missing", "invalid"],
-)
-def test_read_params_errors(tmp_path, content, problem):
-    """read_params raises ParamsError naming the file for a missing or invalid YAML file."""
-    path = tmp_path / "params.yaml"
-    if content is not None:
-        path.write_text(content)
-    with pytest.raises(ParamsError) as caught:
-        sio.read_params(path)
-    assert str(path) in str(caught.value)
-    assert problem in str(caught.value)
+WRITERS = {
+    "nn": lambda path: sio.write_network(path, fit_network()),
+    "logreg": lambda path: sio.write_logistic(path, LOGISTIC),
+    "scaler": lambda path: sio.write_scaler(path, SCALER),
+}
+READERS = {"nn": sio.read_network, "logreg": sio.read_logistic, "scaler": sio.read_scaler}
 
 
-@pytest.mark.parametrize(
-    "content",
-    ["", "epoch,loss\n1,0.5\n", "epoch,cost\n", "epoch,cost\n1,0.5\n2,nan\n", "epoch,cost\n1,x\n"],
-    ids=["empty", "no-cost-column", "no-rows", "nan", "non-numeric"],
-)
-def test_read_cost_curve_errors(tmp_path, content):
-    """A learning-curve CSV without finite costs raises DataError naming the file."""
-    path = tmp_path / "cost.csv"
-    path.write_text(content)
-    with pytest.raises(DataError, match=r"cost\.csv"):
-        sio.read_cost_curve(path)
+def members(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The meta document and the arrays of the model file at `path`."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return json.loads(str(arrays.pop("meta"))), arrays
 
 
-def test_read_cost_curve_reads_costs(tmp_path):
-    """A valid learning curve gives its cost column as float64."""
-    path = tmp_path / "cost.csv"
-    table = {"epoch": np.arange(1, 4), "cost": np.array([0.7, 0.5, 0.3])}
-    path.write_bytes(sio.encode_table(table))
-    np.testing.assert_array_equal(sio.read_cost_curve(path), [0.7, 0.5, 0.3])
+def npz_bytes(arrays: dict[str, np.ndarray], allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=allow_pickle, **arrays)
+    return buffer.getvalue()
 
 
-# --- network files ------------------------------------------------------------------------------
+def craft(path: Path, meta: dict, arrays: dict, allow_pickle: bool = False) -> None:
+    """A model file at `path` holding `arrays` and `meta` as the writers store it."""
+    path.write_bytes(npz_bytes({"meta": np.array(json.dumps(meta)), **arrays}, allow_pickle))
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_network_round_trip(tmp_path, activation, dtype):
-    """encode_network then read_network gives back identical weights, dtype and activation."""
-    net = random_network(h=5, d=2, activation=activation, dtype=dtype)
-    npz_path, sidecar_path = write_network(tmp_path, net, {"epochs": 3, "final_cost": 0.25})
-    back = nn_file.read_network(npz_path, sidecar_path)
-    assert back.activation == activation
-    assert (back.hidden_units, back.n_features) == (5, 2)
-    original = net.arrays()
-    for name, array in back.arrays().items():
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_network_round_trip(tmp_path, dtype, activation):
+    result = fit_network(dtype, activation)
+    sio.write_network(tmp_path / "nn.npz", result)
+    back = sio.read_network(tmp_path / "nn.npz")
+    assert back.config == result.config
+    assert back.network.activation == activation
+    assert back.cost_history.tobytes() == result.cost_history.tobytes()
+    original = result.network.arrays()
+    for name, array in back.network.arrays().items():
         assert array.dtype == np.dtype(dtype), name
         assert array.tobytes() == original[name].tobytes(), name
-    sidecar = json.loads(sidecar_path.read_text())
-    assert sidecar["format_version"] == model_files.FORMAT_VERSION
-    assert sidecar["model"] == "nn"
-    assert (sidecar["hidden_units"], sidecar["n_features"]) == (5, 2)
-    assert sidecar["dtype"] == np.dtype(dtype).name
-    assert (sidecar["epochs"], sidecar["final_cost"]) == (3, 0.25)
-
-
-def test_network_encoding_is_deterministic():
-    """Encoding one network twice gives the same .npz and sidecar bytes."""
-    net = random_network()
-    assert nn_file.encode_network(net, {"a": 1}) == nn_file.encode_network(net, {"a": 1})
-
-
-@pytest.mark.parametrize(
-    ("changes", "problem"),
-    [
-        ({"format_version": 2}, "format_version 2"),
-        ({"format_version": "1"}, "format_version '1'"),
-        ({"format_version": ...}, "format_version None"),
-        ({"model": "logreg"}, "describes model 'logreg', expected 'nn'"),
-        ({"model": ...}, "describes model None"),
-        ({"hidden_units": 40}, "w1 has shape (3, 2), expected (40, 2)"),
-        ({"n_features": 3}, "w1 has shape (3, 2), expected (3, 3)"),
-        ({"hidden_units": 0}, "hidden_units = 0 must be an integer >= 1"),
-        ({"hidden_units": True}, "hidden_units = True must be an integer >= 1"),
-        ({"hidden_units": "3"}, "hidden_units = '3' must be an integer >= 1"),
-        ({"n_features": 2.0}, "n_features = 2.0 must be an integer >= 1"),
-        ({"activation": "softmax"}, "unknown activation 'softmax'"),
-    ],
-    ids=[
-        "version-2",
-        "version-string",
-        "version-missing",
-        "wrong-model",
-        "model-missing",
-        "sidecar-40-units",
-        "sidecar-3-features",
-        "zero-units",
-        "bool-units",
-        "string-units",
-        "float-features",
-        "unknown-activation",
-    ],
-)
-def test_network_sidecar_defects_raise_model_file_error(tmp_path, changes, problem):
-    """A sidecar with a wrong version, model, shape or activation raises ModelFileError."""
-    npz_path, sidecar_path = write_network(tmp_path)
-    edit_json(sidecar_path, **changes)
-    with pytest.raises(ModelFileError) as caught:
-        nn_file.read_network(npz_path, sidecar_path)
-    assert problem in str(caught.value)
-
-
-def test_network_missing_files_raise_model_file_error(tmp_path):
-    """A missing .npz or sidecar raises ModelFileError saying which file was not found."""
-    npz_path, sidecar_path = write_network(tmp_path)
-    absent = tmp_path / "absent.npz"
-    with pytest.raises(ModelFileError, match=r"absent\.npz not found"):
-        nn_file.read_network(absent, sidecar_path)
-    with pytest.raises(ModelFileError, match=r"absent\.json not found"):
-        nn_file.read_network(npz_path, tmp_path / "absent.json")
-
-
-def test_network_sidecar_that_is_not_json_raises_model_file_error(tmp_path):
-    """An unreadable sidecar raises ModelFileError, not DataError or a JSON exception."""
-    npz_path, sidecar_path = write_network(tmp_path)
-    sidecar_path.write_text("{truncated")
-    with pytest.raises(ModelFileError, match="not valid JSON"):
-        nn_file.read_network(npz_path, sidecar_path)
-
-
-def _extra(arrays):
-    return {**arrays, "w3": np.zeros((1, 1))}
-
-
-def _missing(arrays):
-    return {name: array for name, array in arrays.items() if name != "b2"}
-
-
-def _nan(arrays):
-    arrays["w1"][1, 0] = np.nan
-    return arrays
-
-
-def _inf(arrays):
-    arrays["b2"][0, 0] = np.inf
-    return arrays
-
-
-def _integers(arrays):
-    return {**arrays, "w2": np.ones((1, 3), dtype=np.int64)}
-
-
-def _complex(arrays):
-    return {**arrays, "b1": arrays["b1"].astype(np.complex128)}
-
-
-def _bad_shape(arrays):
-    return {**arrays, "b1": arrays["b1"].ravel()}
-
-
-@pytest.mark.parametrize(
-    ("mutate", "problem"),
-    [
-        (_extra, "holds arrays ['b1', 'b2', 'w1', 'w2', 'w3']"),
-        (_missing, "holds arrays ['b1', 'w1', 'w2']"),
-        (_nan, "w1 must hold finite floats"),
-        (_inf, "b2 must hold finite floats"),
-        (_integers, "w2 holds int64, expected float64"),
-        (_complex, "b1 holds complex128, expected float64"),
-        (_bad_shape, "b1 has shape (3,), expected (3, 1)"),
-    ],
-    ids=["extra", "missing", "nan", "inf", "integers", "complex", "flat-bias"],
-)
-def test_network_array_defects_raise_model_file_error(tmp_path, mutate, problem):
-    """Extra, missing, non-finite, non-float or misshapen arrays raise ModelFileError."""
-    _, sidecar_path = write_network(tmp_path)
-    npz_path = tmp_path / "edited.npz"
-    npz_path.write_bytes(sio.encode_npz(mutate(network_arrays())))
-    with pytest.raises(ModelFileError) as caught:
-        nn_file.read_network(npz_path, sidecar_path)
-    assert problem in str(caught.value)
-    assert str(npz_path) in str(caught.value)
-
-
-def _truncated(npz: bytes) -> bytes:
-    return npz[: len(npz) // 2]
-
-
-def _header_only(npz: bytes) -> bytes:
-    return npz[:40]
-
-
-def _flipped(npz: bytes) -> bytes:
-    corrupted = bytearray(npz)
-    corrupted[len(npz) // 4] ^= 0xFF  # inside the first member's data: a CRC mismatch
-    return bytes(corrupted)
-
-
-def _garbage(npz: bytes) -> bytes:
-    return b"this is not a zip file at all"
-
-
-def _empty(npz: bytes) -> bytes:
-    return b""
-
-
-def _plain_npy(npz: bytes) -> bytes:
-    return npy_bytes(np.ones((3, 2)))
-
-
-@pytest.mark.parametrize(
-    "corrupt",
-    [_truncated, _header_only, _flipped, _garbage, _empty, _plain_npy],
-    ids=["truncated", "header-only", "flipped-byte", "garbage", "empty", "plain-npy"],
-)
-def test_corrupted_npz_raises_model_file_error(tmp_path, corrupt):
-    """A damaged or non-npz model file raises ModelFileError naming the file."""
-    npz_path, sidecar_path = write_network(tmp_path)
-    npz_path.write_bytes(corrupt(npz_path.read_bytes()))
-    with warnings.catch_warnings():
-        # A leaked file handle is test_corrupted_npz_closes_the_file's concern, not this one's.
-        warnings.simplefilter("ignore", ResourceWarning)
-        with pytest.raises(ModelFileError) as caught:
-            nn_file.read_network(npz_path, sidecar_path)
-        message = str(caught.value)
-        del caught
-        gc.collect()
-    assert str(npz_path) in message
-
-
-@pytest.mark.parametrize(
-    "corrupt",
-    [_truncated, _header_only, _flipped, _garbage, _empty],
-    ids=["truncated", "header-only", "flipped-byte", "garbage", "empty"],
-)
-def test_corrupted_npz_closes_the_file(tmp_path, corrupt):
-    """Refusing a damaged model file does not leak its open file handle (no ResourceWarning)."""
-    npz_path, sidecar_path = write_network(tmp_path)
-    npz_path.write_bytes(corrupt(npz_path.read_bytes()))
-    with warnings.catch_warnings(record=True) as caught_warnings:
-        warnings.simplefilter("always", ResourceWarning)
-        with pytest.raises(ModelFileError) as caught:
-            nn_file.read_network(npz_path, sidecar_path)
-        del caught
-        gc.collect()
-    leaks = [w for w in caught_warnings if issubclass(w.category, ResourceWarning)]
-    assert leaks == [], [str(w.message) for w in leaks]
-
-
-def test_npz_member_that_is_not_npy_raises_model_file_error(tmp_path):
-    """A zip whose members are not .npy data raises ModelFileError (np.load returns raw bytes)."""
-    npz_path, sidecar_path = write_network(tmp_path)
-    members = {f"{name}.npy": npy_bytes(array) for name, array in network_arrays().items()}
-    members["w1.npy"] = b"not an npy header"
-    write_zip(npz_path, members)
-    with pytest.raises(ModelFileError) as caught:
-        nn_file.read_network(npz_path, sidecar_path)
-    assert str(npz_path) in str(caught.value)
-
-
-# --- security: pickled objects ------------------------------------------------------------------
-
-
-def test_malicious_payload_runs_when_pickles_are_allowed(tmp_path):
-    """Control: the crafted .npz really executes code under np.load(allow_pickle=True)."""
-    marker = tmp_path / "pwned-control"
-    npz_path = tmp_path / "evil.npz"
-    write_zip(npz_path, {"w1.npy": malicious_npy(marker)})
-    with np.load(npz_path, allow_pickle=True) as archive:
-        archive["w1"]
-    assert marker.exists()
-
-
-def test_read_network_refuses_pickled_object_array_without_running_it(tmp_path):
-    """An object array in a network file raises ModelFileError and never unpickles its payload."""
-    marker = tmp_path / "pwned"
-    _, sidecar_path = write_network(tmp_path)
-    npz_path = tmp_path / "evil.npz"
-    members = {f"{name}.npy": npy_bytes(array) for name, array in network_arrays().items()}
-    members["w1.npy"] = malicious_npy(marker)
-    write_zip(npz_path, members)
-    with pytest.raises(ModelFileError) as caught:
-        nn_file.read_network(npz_path, sidecar_path)
-    assert str(npz_path) in str(caught.value)
-    assert not marker.exists()
-
-
-def test_read_logistic_refuses_pickled_object_array_without_running_it(tmp_path):
-    """An object array in a logistic model file raises ModelFileError; the payload never runs."""
-    marker = tmp_path / "pwned"
-    npz_path, sidecar_path = write_logistic(tmp_path)
-    write_zip(
-        npz_path,
-        {"intercept.npy": npy_bytes(np.array([0.5])), "coef.npy": malicious_npy(marker)},
-    )
-    with pytest.raises(ModelFileError):
-        logreg_file.read_logistic(npz_path, sidecar_path)
-    assert not marker.exists()
-
-
-# --- logistic model files -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("separated", [False, True])
 def test_logistic_round_trip(tmp_path, separated):
-    """encode_logistic then read_logistic gives back the same coefficients and fit summary."""
-    model = LogisticModel(
-        intercept=0.125,
-        coef=np.array([-1.0 / 3.0, 2.5]),
-        iterations=9,
-        gradient_norm=1.0 / 7.0,
-        separated=separated,
-    )
-    back = logreg_file.read_logistic(*write_logistic(tmp_path, model))
-    assert back.intercept == model.intercept
-    assert type(back.intercept) is float
+    model = LogisticModel(0.125, np.array([-1.0 / 3.0, 2.5]), 9, 1.0 / 7.0, separated)
+    sio.write_logistic(tmp_path / "logreg.npz", model)
+    back = sio.read_logistic(tmp_path / "logreg.npz")
+    assert (back.intercept, type(back.intercept)) == (0.125, float)
     assert back.coef.tobytes() == model.coef.tobytes()
     assert (back.iterations, back.gradient_norm, back.separated) == (9, 1.0 / 7.0, separated)
-    x = np.array([[0.5, -1.0], [2.0, 3.0]])
-    np.testing.assert_array_equal(back.predict_proba(x), model.predict_proba(x))
-
-
-@pytest.mark.parametrize(
-    ("changes", "problem"),
-    [
-        ({"format_version": 0}, "format_version 0"),
-        ({"model": "nn"}, "describes model 'nn', expected 'logreg'"),
-        ({"n_features": 3}, "coef has shape (2,), expected (3,)"),
-        ({"n_features": -1}, "n_features = -1 must be an integer >= 1"),
-    ],
-    ids=["version", "wrong-model", "wrong-shape", "negative-features"],
-)
-def test_logistic_sidecar_defects_raise_model_file_error(tmp_path, changes, problem):
-    """A logistic sidecar with a wrong version, model or shape raises ModelFileError."""
-    npz_path, sidecar_path = write_logistic(tmp_path)
-    edit_json(sidecar_path, **changes)
-    with pytest.raises(ModelFileError) as caught:
-        logreg_file.read_logistic(npz_path, sidecar_path)
-    assert problem in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("arrays", "problem"),
-    [
-        ({"intercept": np.array([0.0]), "coef": np.array([1.0, np.nan])}, "finite floats"),
-        ({"intercept": np.array([0.0, 1.0]), "coef": np.ones(2)}, "intercept has shape (2,)"),
-        ({"coef": np.ones(2)}, "holds arrays ['coef']"),
-    ],
-    ids=["nan-coef", "two-intercepts", "no-intercept"],
-)
-def test_logistic_array_defects_raise_model_file_error(tmp_path, arrays, problem):
-    """Non-finite, misshapen or missing logistic arrays raise ModelFileError."""
-    npz_path, sidecar_path = write_logistic(tmp_path)
-    npz_path.write_bytes(sio.encode_npz(arrays))
-    with pytest.raises(ModelFileError) as caught:
-        logreg_file.read_logistic(npz_path, sidecar_path)
-    assert problem in str(caught.value)
-
-
-def test_logistic_scalar_intercept_raises_model_file_error(tmp_path):
-    """A 0-d intercept (written with np.save, not encode_npz) is refused as the wrong shape."""
-    npz_path, sidecar_path = write_logistic(tmp_path)
-    write_zip(
-        npz_path, {"intercept.npy": npy_bytes(np.array(0.5)), "coef.npy": npy_bytes(np.ones(2))}
-    )
-    with pytest.raises(ModelFileError, match=r"intercept has shape \(\), expected \(1,\)"):
-        logreg_file.read_logistic(npz_path, sidecar_path)
-
-
-def test_network_file_read_as_logistic_raises_model_file_error(tmp_path):
-    """Reading a network's files as a logistic model fails on the model kind."""
-    npz_path, sidecar_path = write_network(tmp_path)
-    with pytest.raises(ModelFileError, match="expected 'logreg'"):
-        logreg_file.read_logistic(npz_path, sidecar_path)
-
-
-@pytest.mark.parametrize(
-    ("key", "value"),
-    [("iterations", "many"), ("gradient_norm", None), ("gradient_norm", [1.0])],
-)
-def test_logistic_malformed_fit_summary_raises_model_file_error(tmp_path, key, value):
-    """A sidecar whose fit-summary field has the wrong type raises ModelFileError, not a crash."""
-    npz_path, sidecar_path = write_logistic(tmp_path)
-    edit_json(sidecar_path, **{key: value})
-    with pytest.raises(ModelFileError):
-        logreg_file.read_logistic(npz_path, sidecar_path)
-
-
-# --- scaler files -------------------------------------------------------------------------------
 
 
 def test_scaler_round_trip(tmp_path):
-    """encode_scaler then read_scaler gives back the exact mean and scale."""
-    scaler = Standardizer(np.array([-0.026, 1.0 / 3.0]), np.array([2.029, 0.1]))
-    path = tmp_path / "scaler.json"
-    path.write_bytes(scaler_file.encode_scaler(scaler))
-    back = scaler_file.read_scaler(path)
-    assert back.mean.tobytes() == scaler.mean.tobytes()
-    assert back.scale.tobytes() == scaler.scale.tobytes()
+    sio.write_scaler(tmp_path / "scaler.npz", SCALER)
+    back = sio.read_scaler(tmp_path / "scaler.npz")
+    assert back.mean.tobytes() == SCALER.mean.tobytes()
+    assert back.scale.tobytes() == SCALER.scale.tobytes()
 
 
-BAD_SCALERS = [
-    ("not-json", "{", "not valid JSON"),
-    ("not-an-object", "[1, 2]", "JSON object"),
-    ("version-2", '{"format_version": 2, "mean": [0, 0], "scale": [1, 1]}', "format_version 2"),
-    ("no-version", '{"mean": [0, 0], "scale": [1, 1]}', "format_version None"),
-    ("no-scale", '{"format_version": 1, "mean": [0, 0]}', "not a scaler file"),
-    ("string-mean", '{"format_version": 1, "mean": "ab", "scale": [1, 1]}', "not a scaler file"),
-    ("null-mean", '{"format_version": 1, "mean": [null, 0], "scale": [1, 1]}', "two finite"),
-    ("three-means", '{"format_version": 1, "mean": [0, 0, 0], "scale": [1, 1]}', "two finite"),
-    ("nan-mean", '{"format_version": 1, "mean": [NaN, 0], "scale": [1, 1]}', "two finite"),
-    ("inf-mean", '{"format_version": 1, "mean": [Infinity, 0], "scale": [1, 1]}', "two finite"),
-    ("zero-scale", '{"format_version": 1, "mean": [0, 0], "scale": [0, 1]}', "positive scales"),
-    ("negative", '{"format_version": 1, "mean": [0, 0], "scale": [1, -2]}', "positive scales"),
-    ("nan-scale", '{"format_version": 1, "mean": [0, 0], "scale": [1, NaN]}', "positive scales"),
-    ("inf-scale", '{"format_version": 1, "mean": [0, 0], "scale": [Infinity, 1]}', "scale"),
+@pytest.mark.parametrize("kind", WRITERS)
+def test_model_files_are_byte_deterministic_and_uncompressed(tmp_path, kind):
+    WRITERS[kind](tmp_path / "first.npz")
+    WRITERS[kind](tmp_path / "second.npz")
+    assert (tmp_path / "first.npz").read_bytes() == (tmp_path / "second.npz").read_bytes()
+    with zipfile.ZipFile(tmp_path / "first.npz") as archive:
+        infos = archive.infolist()
+    assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in infos)
+    assert all(info.compress_type == zipfile.ZIP_STORED for info in infos)
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("scaler", "nn"), ("nn", "logreg"), ("logreg", "scaler")]
+)
+def test_model_file_of_another_kind_is_refused(tmp_path, written, read):
+    WRITERS[written](tmp_path / "model.npz")
+    message = error_message(ModelFileError, READERS[read], tmp_path / "model.npz")
+    assert f"holds a {written!r} model, expected {read!r}" in message
+
+
+def replace(mapping: dict, values: dict) -> None:
+    """Set each of `values` in `mapping`; a value of ... deletes the key."""
+    for key, value in values.items():
+        if value is ...:
+            del mapping[key]
+        else:
+            mapping[key] = value
+
+
+def edit(**arrays):
+    return lambda meta, old: replace(old, arrays)
+
+
+def edit_meta(section: str | None = None, **values):
+    return lambda meta, arrays: replace(meta[section] if section else meta, values)
+
+
+DEFECTS = [
+    ("nn", "w1-shape", edit(w1=np.zeros((2, 2))), "w1 has shape (2, 2), expected (3, 2)"),
+    ("nn", "flat-b1", edit(b1=np.zeros(3)), "b1 has shape (3,), expected (3, 1)"),
+    ("nn", "short-cost", edit(cost=np.ones(3)), "cost has shape (3,), expected (4,)"),
+    ("nn", "w2-float32", edit(w2=np.ones((1, 3), "f4")), "w2 holds float32, expected float64"),
+    ("nn", "meta-float32", edit_meta("nn", dtype="float32"), "w1 holds float64, expected float32"),
+    ("nn", "inf-cost", edit(cost=np.full(4, np.inf)), "cost must hold finite numbers"),
+    ("nn", "missing", edit(b2=...), "holds arrays ['b1', 'cost', 'w1', 'w2']; expected"),
+    ("nn", "extra", edit(w3=np.ones(1)), "holds arrays ['b1', 'b2', 'cost', 'w1', 'w2', 'w3']"),
+    ("nn", "zero-units", edit_meta("nn", hidden_units=0), "nn.hidden_units = 0"),
+    ("nn", "softmax", edit_meta("nn", activation="softmax"), "nn.activation = 'softmax'"),
+    ("nn", "no-nn", edit_meta(nn=...), "params section 'nn' must be a mapping"),
+    ("nn", "version-2", edit_meta(format_version=2), "format_version 2;"),
+    ("nn", "no-version", edit_meta(format_version=...), "format_version None;"),
+    ("nn", "no-kind", edit_meta(kind=...), "holds a None model, expected 'nn'"),
+    ("logreg", "iterations-negative", edit_meta(iterations=-1), "iterations = -1 must be an"),
+    ("logreg", "iterations-bool", edit_meta(iterations=True), "iterations = True must be an"),
+    ("logreg", "norm-inf", edit_meta(gradient_norm=float("inf")), "gradient_norm = inf must be"),
+    ("logreg", "separated-int", edit_meta(separated=0), "separated = 0 must be true or false"),
+    ("logreg", "no-separated", edit_meta(separated=...), "separated = None must be true or"),
+    ("logreg", "nan-coef", edit(coef=np.array([1.0, np.nan])), "coef must hold finite numbers"),
+    ("logreg", "0d-intercept", edit(intercept=np.array(0.5)), "intercept has shape (), expected"),
+    ("logreg", "no-intercept", edit(intercept=...), "holds arrays ['coef']"),
+    ("scaler", "zero-scale", edit(scale=np.array([0.0, 1.0])), "scale must be positive"),
+    ("scaler", "nan-scale", edit(scale=np.array([1.0, np.nan])), "scale must hold finite numbers"),
+    ("scaler", "three-means", edit(mean=np.zeros(3)), "mean has shape (3,), expected (2,)"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("content", "problem"),
-    [(content, problem) for _, content, problem in BAD_SCALERS],
-    ids=[name for name, _, _ in BAD_SCALERS],
+    ("kind", "change", "problem"),
+    [(kind, change, problem) for kind, _, change, problem in DEFECTS],
+    ids=[f"{kind}-{name}" for kind, name, _, _ in DEFECTS],
 )
-def test_read_scaler_errors(tmp_path, content, problem):
-    """A malformed scaler file raises DataError naming the file and the problem."""
-    path = tmp_path / "scaler.json"
-    path.write_text(content)
-    assert problem in error_message(DataError, scaler_file.read_scaler, path)
+def test_model_file_defects_raise_model_file_error(tmp_path, kind, change, problem):
+    """A file with a bad array, meta field or params section is refused, naming the file."""
+    path = tmp_path / "model.npz"
+    WRITERS[kind](path)
+    meta, arrays = members(path)
+    change(meta, arrays)
+    craft(path, meta, arrays)
+    assert problem in error_message(ModelFileError, READERS[kind], path)
 
 
-def test_read_scaler_missing_file(tmp_path):
-    """A missing scaler file raises DataError naming it."""
-    path = tmp_path / "scaler.json"
-    with pytest.raises(DataError, match=r"scaler\.json not found"):
-        scaler_file.read_scaler(path)
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
 
 
-def test_signal_during_renames_is_held_until_every_output_is_in_place(tmp_path, monkeypatch):
-    """SIGINT during the renames waits for all of them, then surfaces as InterruptedAfterCommit."""
-    real_replace = Path.replace
-    sent = []
-
-    def replace_and_interrupt(self, target):
-        if not sent:
-            sent.append(True)
-            os.kill(os.getpid(), signal.SIGINT)
-        return real_replace(self, target)
-
-    monkeypatch.setattr(Path, "replace", replace_and_interrupt)
-    outputs = {tmp_path / "a.txt": b"a", tmp_path / "b.txt": b"b"}
-    with pytest.raises(sio.InterruptedAfterCommit):
-        sio.commit(outputs)
-    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == {
-        "a.txt": b"a",
-        "b.txt": b"b",
-    }
+NOT_MODELS = {
+    "missing": lambda good, arrays: None,
+    "truncated": lambda good, arrays: good[: len(good) // 2],
+    "garbage": lambda good, arrays: b"not a zip file at all",
+    "empty": lambda good, arrays: b"",
+    "single-npy": lambda good, arrays: npy_bytes(arrays["w1"]),
+    "no-meta": lambda good, arrays: npz_bytes(arrays),
+    "meta-not-json": lambda good, arrays: npz_bytes({**arrays, "meta": np.array("{nope")}),
+    "meta-list": lambda good, arrays: npz_bytes({**arrays, "meta": np.array('[{"kind": "nn"}]')}),
+}
 
 
-def test_network_arrays_must_match_the_sidecar_dtype(tmp_path):
-    """float32 arrays under a sidecar that says float64 are refused, naming both."""
-    _, sidecar_path = write_network(tmp_path)
-    npz_path = tmp_path / "edited.npz"
-    arrays = {name: array.astype(np.float32) for name, array in network_arrays().items()}
-    npz_path.write_bytes(sio.encode_npz(arrays))
-    with pytest.raises(ModelFileError, match="holds float32, expected float64"):
-        nn_file.read_network(npz_path, sidecar_path)
+@pytest.mark.parametrize("kind", NOT_MODELS)
+def test_a_file_that_is_not_a_model_file_is_refused_without_leaking_its_handle(tmp_path, kind):
+    path = tmp_path / "nn.npz"
+    sio.write_network(path, fit_network())
+    content = NOT_MODELS[kind](path.read_bytes(), members(path)[1])
+    path.unlink()
+    written(path, content)
+    with warnings.catch_warnings(record=True) as caught_warnings:
+        warnings.simplefilter("always", ResourceWarning)
+        error_message(ModelFileError, sio.read_network, path)
+        gc.collect()
+    assert [w for w in caught_warnings if issubclass(w.category, ResourceWarning)] == []
+
+
+class TouchOnUnpickle:
+    """An object whose unpickling creates `marker`: a stand-in for arbitrary code execution."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_a_pickled_member_is_refused_without_running_it(tmp_path):
+    path, marker = tmp_path / "nn.npz", tmp_path / "pwned"
+    sio.write_network(path, fit_network())
+    meta, arrays = members(path)
+    payload = np.empty(1, dtype=object)
+    payload[0] = TouchOnUnpickle(marker)
+    craft(path, meta, {**arrays, "w1": payload}, allow_pickle=True)
+    error_message(ModelFileError, sio.read_network, path)
+    assert not marker.exists()
+    with np.load(path, allow_pickle=True) as archive:  # control: the payload is live
+        archive["w1"]
+    assert marker.exists()

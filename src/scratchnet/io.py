@@ -18,6 +18,7 @@ import glob
 import io
 import json
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -50,8 +51,10 @@ def write_bytes(path: Path, payload: bytes) -> None:
     """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob(f".{path.name}.*.tmp"):
-            stale.unlink(missing_ok=True)
+        leftover = re.compile(re.escape(f".{path.name}.") + r"[^.]+\.tmp")
+        for stale in path.parent.glob(glob.escape(f".{path.name}.") + "*.tmp"):
+            if leftover.fullmatch(stale.name):  # not `.{path.name}.bak.….tmp` of another output
+                stale.unlink(missing_ok=True)
         descriptor, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
@@ -95,7 +98,7 @@ def not_found(path: Path) -> str:
     return f"{path} not found: run the stage that writes it first (dvc repro)"
 
 
-def read_params(path: Path) -> Any:
+def read_params(path: Path) -> dict[str, Any]:
     """The params document, parsed by the YAML 1.2 loader DVC uses, so what runs is what
     `dvc.lock` records (see `dvc.utils.serialize.parse_yaml`); duplicate keys are refused."""
     from ruamel.yaml import YAML
@@ -108,8 +111,7 @@ def read_params(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as error:
         raise ParamsError(f"params file {path} cannot be read: {error}") from None
     try:
-        import yaml
-        return yaml.safe_load(text) or {}
+        document = YAML(typ="safe").load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -117,6 +119,11 @@ def read_params(path: Path) -> Any:
         raise ParamsError(f"{where}: {problem}") from None
     except YAMLError as error:
         raise ParamsError(f"{path}: {' '.join(str(error).split())}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ParamsError(f"params file {path} must hold a mapping of sections")
+    return document
 
 
 def read_section(path: Path, cls: type[Section]) -> Section:
@@ -296,11 +303,12 @@ def read_logistic(path: Path) -> LogisticModel:
     iterations, norm, separated = (meta.get(key) for key in LOGISTIC_META)
     if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
         raise ModelFileError(f"{path}: iterations = {iterations!r} must be an integer >= 0")
-    if not isinstance(norm, float) or not np.isfinite(norm):
+    if isinstance(norm, bool) or not isinstance(norm, int | float) or not np.isfinite(norm):
         raise ModelFileError(f"{path}: gradient_norm = {norm!r} must be a finite number")
     if not isinstance(separated, bool):
         raise ModelFileError(f"{path}: separated = {separated!r} must be true or false")
-    return LogisticModel(float(arrays["intercept"][0]), arrays["coef"], iterations, norm, separated)
+    intercept = float(arrays["intercept"][0])
+    return LogisticModel(intercept, arrays["coef"], iterations, float(norm), separated)
 
 
 def write_scaler(path: Path, scaler: Standardizer) -> None:
