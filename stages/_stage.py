@@ -43,11 +43,19 @@ def run(
     try:
         parser = argparse.ArgumentParser(prog=name, description=description)
         parser.add_argument(
-            "--params", type=Path, default=Path("params.yaml"), help="params file (%(default)s)"
+            "--params",
+            type=Path,
+            default=Path("params.yaml"),
+            metavar="PATH",
+            help="params file (default: %(default)s)",
         )
         for option, help_text in paths.items():
             parser.add_argument(
-                f"--{option.replace('_', '-')}", type=Path, required=True, help=help_text
+                f"--{option.replace('_', '-')}",
+                type=Path,
+                required=True,
+                metavar="PATH",
+                help=help_text,
             )
         main(parser.parse_args(argv))
     except KeyboardInterrupt as interruption:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scratchnet import compare
 from scratchnet.errors import DataError
+from tools import compare
 
 
 def entry(
@@ -19,7 +19,7 @@ def entry(
         "experiments": None,
         "data": {
             "params": {"params.yaml": {"data": {"nn": {"hidden_units": units}}}},
-            "metrics": {compare.NN_METRICS: {"data": metrics}},
+            "metrics": {compare.METRICS: {"data": {"nn": metrics, "logreg": metrics}}},
         },
         **extra,
     }

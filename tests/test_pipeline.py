@@ -4,11 +4,13 @@ and DVC's run-cache restoring earlier results instead of recomputing them."""
 from __future__ import annotations
 
 import json
+import re
+import shlex
 
 import pytest
 from ruamel.yaml import YAML
 
-from tests.pipeline import Project, stages_run
+from tests.pipeline import ROOT, Project, stages_run
 
 pytestmark = pytest.mark.pipeline
 
@@ -160,3 +162,25 @@ def test_exp_run_restores_from_the_run_cache(
     assert stages_run(result.stdout) == []
     assert f"Stage 'train_nn' {CACHED}" in result.stdout
     assert differing(results[rate], snapshot(project)) == []
+
+
+def test_exp_show_is_narrow_and_the_readme_recipe_fits_120_columns(project: Project) -> None:
+    """After `dvc exp run -S nn.hidden_units=4`, `--only-changed --csv` has at most 20 columns
+    and no file-path-prefixed metric; the README's recipe shows the hidden size and both models'
+    test accuracy within 120 terminal columns."""
+    project.git("checkout", "--", "params.yaml")  # as the README advises between experiments
+    project.dvc("exp", "run", "-S", "nn.hidden_units=4")
+    header = project.dvc("exp", "show", "--only-changed", "--csv").stdout.splitlines()[0]
+    columns = header.split(",")
+    assert len(columns) <= 20, columns
+    assert {"nn.accuracy", "nn.hidden_units"} <= set(columns)
+    assert not [column for column in columns if ":" in column]
+
+    readme = (ROOT / "README.md").read_text()
+    [recipe] = re.findall(r"^dvc exp show .*?(?<!\\)$", readme, flags=re.MULTILINE | re.DOTALL)
+    arguments = shlex.split(recipe.split("#")[0].replace("\\\n", " "))[3:]
+    for extra in ([], ["--md"]):
+        table = project.dvc("exp", "show", *arguments, *extra).stdout
+        assert max(len(line) for line in table.splitlines()) <= 120, table
+        for column in ("nn.hidden_units", "nn.accuracy", "logreg.accuracy"):
+            assert column in table, (column, table)

@@ -40,7 +40,7 @@ def test_queued_sweep_runs_in_parallel_and_is_compared(
     assert status.count("Success") == len(SIZES), status
 
     out_dir = project.root / "reports" / "sweep"
-    result = project.run(sys.executable, "-m", "scratchnet.compare", "--out-dir", str(out_dir))
+    result = project.run(sys.executable, "tools/compare.py", "--out-dir", str(out_dir))
     table = (out_dir / "hidden_units.md").read_text()
     assert table == result.stdout
     rows = table.splitlines()[2:]
