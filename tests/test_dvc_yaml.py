@@ -15,7 +15,8 @@ from tests.pipeline import ROOT
 
 DVC_YAML = YAML(typ="safe").load((ROOT / "dvc.yaml").read_text())
 STAGES = DVC_YAML["stages"]
-CODE = {"src/scratchnet"}
+CODE = {"stages/_stage.py", "src/scratchnet"}
+"""Code every stage runs besides its own script."""
 
 
 def entries(stage: dict, kind: str) -> set[str]:
