@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -40,6 +41,7 @@ def run(
     run `main(args)`, and turn expected failures into one line and an exit status."""
     signal.signal(signal.SIGTERM, _terminate)
     name = Path(sys.argv[0]).stem
+    warnings.showwarning = lambda message, *_: print(f"{name}: warning: {message}", file=sys.stderr)
     try:
         parser = argparse.ArgumentParser(prog=name, description=description)
         parser.add_argument(

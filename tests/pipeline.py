@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -100,6 +101,20 @@ class Project:
 
     def read(self, relative: str) -> bytes:
         return (self.root / relative).read_bytes()
+
+
+def stage_command(project: Project, name: str, **paths: Path) -> list[str]:
+    """The stage's command from dvc.yaml, run by this Python, with some `--option PATH`s
+    replaced or added (`params=...` adds `--params`)."""
+    cmd = YAML(typ="safe").load(project.read("dvc.yaml"))["stages"][name]["cmd"]
+    command = shlex.split(cmd)
+    for option, path in paths.items():
+        flag = f"--{option.replace('_', '-')}"
+        if flag in command:
+            command[command.index(flag) + 1] = str(path)
+        else:
+            command += [flag, str(path)]
+    return [sys.executable, *command[1:]]
 
 
 def stages_run(repro_output: str) -> list[str]:

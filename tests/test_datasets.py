@@ -118,12 +118,12 @@ def test_label_count_mismatch_is_rejected():
         Dataset(x, np.array([0, 1, 1]))
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e16])
 def test_non_finite_feature_is_rejected(bad):
     """A NaN or infinite feature raises DataError naming the offending row."""
     x, y = two_rows_each()
     x[2, 1] = bad
-    with pytest.raises(DataError, match="row 2 has a NaN or infinite feature"):
+    with pytest.raises(DataError, match=r"row 2 has a feature outside ±1e\+15 or not a number"):
         Dataset(x, y)
 
 

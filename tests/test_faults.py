@@ -7,7 +7,6 @@ import dataclasses
 import json
 import os
 import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from scratchnet import io
-from tests.pipeline import Project, stages_run
+from tests.pipeline import Project, stage_command, stages_run
 
 pytestmark = pytest.mark.pipeline
 
@@ -64,19 +63,6 @@ def restored(project: Project):
     assert stages_run(project.dvc("repro").stdout) == []
     assert changed(before, snapshot(project)) == []
     assert temporary_files(project) == []
-
-
-def stage_command(project: Project, name: str, **paths: Path) -> list[str]:
-    """The stage's command from dvc.yaml, with some `--option PATH`s replaced."""
-    cmd = YAML(typ="safe").load(project.read("dvc.yaml"))["stages"][name]["cmd"]
-    command = shlex.split(cmd)
-    for option, path in paths.items():
-        flag = f"--{option.replace('_', '-')}"
-        if flag in command:
-            command[command.index(flag) + 1] = str(path)
-        else:
-            command += [flag, str(path)]
-    return [sys.executable, *command[1:]]
 
 
 def run_stage(project: Project, name: str, **paths: Path) -> subprocess.CompletedProcess[str]:

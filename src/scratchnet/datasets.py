@@ -17,6 +17,9 @@ from scratchnet.params import DataParams
 
 N_FEATURES = 2
 """Every data set has two features, x1 and x2, so its decision boundary can be drawn."""
+MAX_ABS_FEATURE = 1e15
+"""Features beyond ±1e15 are refused: far beyond any measured quantity, and far enough from
+float64's limit (1.8e308) that sums of squares and the plotting grid cannot overflow."""
 FLOWER_RADIUS = 4.0
 """`a` in the course exercise: the longest ray of the flower."""
 
@@ -33,9 +36,13 @@ class Dataset:
             raise DataError(f"features must be an n x 2 table, got shape {self.x.shape}")
         if self.y.shape != (self.x.shape[0],):
             raise DataError(f"{self.y.shape[0]} labels for {self.x.shape[0]} rows")
-        if not np.isfinite(self.x).all():
-            row = int(np.flatnonzero(~np.isfinite(self.x).all(axis=1))[0])
-            raise DataError(f"row {row} has a NaN or infinite feature: {self.x[row].tolist()}")
+        inside = (np.abs(self.x) <= MAX_ABS_FEATURE).all(axis=1)  # False for NaN too
+        if not inside.all():
+            row = int(np.flatnonzero(~inside)[0])
+            raise DataError(
+                f"row {row} has a feature outside ±{MAX_ABS_FEATURE:g} or not a number: "
+                f"{self.x[row].tolist()}"
+            )
         bad = ~np.isin(self.y, (0, 1))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])

@@ -17,11 +17,12 @@ import dataclasses
 import glob
 import io
 import json
+import math
 import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,11 +30,17 @@ import numpy as np
 import pandas as pd
 
 from scratchnet import params
-from scratchnet.datasets import N_FEATURES, Dataset
-from scratchnet.errors import DataError, ModelFileError, OutputError, ParamsError
+from scratchnet.datasets import MAX_ABS_FEATURE, N_FEATURES, Dataset
+from scratchnet.errors import (
+    DataError,
+    ModelFileError,
+    OutputError,
+    ParamsError,
+    ScratchnetError,
+)
 from scratchnet.logreg import LogisticModel
 from scratchnet.nn import FitResult, Network
-from scratchnet.split import Standardizer
+from scratchnet.split import MIN_SCALE, Standardizer
 
 FORMAT_VERSION = 1
 """Version of the model files; bump it when their layout changes."""
@@ -92,10 +99,30 @@ def write_dataset(path: Path, data: Dataset) -> None:
 
 # --- reading ---------------------------------------------------------------------------------
 
+MAX_PARAMS_BYTES = 1 << 20
+MAX_JSON_BYTES = 1 << 20
+MAX_TABLE_BYTES = 1 << 30
+"""Input files larger than this are refused before they are read (params and metrics are a few
+KB; a table of `params.MAX_SAMPLES` rows is about 600 MB)."""
+MAX_MODEL_META_BYTES = 1 << 16
+
 
 def not_found(path: Path) -> str:
     """The message for a missing input: most inputs are some earlier stage's output."""
     return f"{path} not found: run the stage that writes it first (dvc repro)"
+
+
+def _read_text(path: Path, limit: int, error: type[ScratchnetError] = DataError) -> str:
+    """The UTF-8 text of `path`, refused before reading if it is over `limit` bytes."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise error(f"{path} is {size:,} bytes, more than the {limit:,} this input may have")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(not_found(path)) from None
+    except (OSError, UnicodeDecodeError) as problem:
+        raise error(f"{path} cannot be read: {problem}") from None
 
 
 def read_params(path: Path) -> dict[str, Any]:
@@ -104,12 +131,9 @@ def read_params(path: Path) -> dict[str, Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParamsError(f"params file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ParamsError(f"params file {path} cannot be read: {error}") from None
+    if not path.exists():
+        raise ParamsError(f"params file {path} not found")
+    text = _read_text(path, MAX_PARAMS_BYTES, ParamsError)
     try:
         document = YAML(typ="safe").load(text)
     except MarkedYAMLError as error:
@@ -117,8 +141,9 @@ def read_params(path: Path) -> dict[str, Any]:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = " ".join(str(error.problem or error.context or "invalid YAML").split())
         raise ParamsError(f"{where}: {problem}") from None
-    except YAMLError as error:
-        raise ParamsError(f"{path}: {' '.join(str(error).split())}") from None
+    except (YAMLError, RecursionError) as error:
+        problem = " ".join(str(error).split()) or "nested too deeply"
+        raise ParamsError(f"{path}: {params.quote(problem)}") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -132,46 +157,20 @@ def read_section(path: Path, cls: type[Section]) -> Section:
 
 
 def read_json(path: Path) -> dict[str, Any]:
-    """The JSON object at `path`; a missing, unreadable or invalid file is a DataError."""
+    """The JSON object at `path`; a missing, unreadable, oversized or invalid file is a
+    DataError."""
+    text = _read_text(path, MAX_JSON_BYTES)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(not_found(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path} cannot be read: {error}") from None
+        document = json.loads(text)
     except json.JSONDecodeError as error:
+        raise DataError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise DataError(f"{path} is not valid JSON: nested too deeply") from None
+    except ValueError as error:  # an integer of more digits than Python converts
         raise DataError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise DataError(f"{path} must hold a JSON object")
     return document
-
-
-def read_table(path: Path, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Named numeric columns of a CSV with a header; the first defect found names the file."""
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError(not_found(path)) from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty") from None
-    except (pd.errors.ParserError, OSError, UnicodeDecodeError) as error:
-        raise DataError(f"{path} is not a readable CSV: {error}") from None
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise DataError(f"{path} has no column {missing[0]!r} (found {list(frame.columns)})")
-    if frame.empty:
-        raise DataError(f"{path} has a header but no rows")
-    values = {}
-    for column in columns:
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = numbers.isna() & frame[column].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{path} row {row}: {column} = {frame[column].iloc[row]!r} is not a number"
-            )
-        values[column] = numbers.to_numpy(dtype=np.float64)
-    return values
 
 
 def read_number(path: Path, *keys: str) -> float:
@@ -179,20 +178,80 @@ def read_number(path: Path, *keys: str) -> float:
     value: Any = read_json(path)
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-        raise DataError(f"{path}: {'.'.join(keys)} = {value!r} must be a finite number")
-    return float(value)
+    try:
+        number = float(value) if isinstance(value, int | float) else math.nan
+    except OverflowError:
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise DataError(f"{path}: {'.'.join(keys)} = {params.quote(value)} must be a finite number")
+    return number
+
+
+def read_table(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Named numeric columns of a CSV with a header, and the line number (as an editor counts)
+    of each row; every row must have as many fields as the header. The first defect found is a
+    DataError naming the file and the line."""
+    text = _read_text(path, MAX_TABLE_BYTES)
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        raise DataError(f"{path} is empty")
+    fields = lines[0].count(",") + 1
+    numbers = []
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip():
+            if line.count(",") + 1 != fields:
+                raise DataError(
+                    f"{path} line {number} has {line.count(',') + 1} fields; "
+                    f"the header (line 1) has {fields}"
+                )
+            numbers.append(number)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as error:  # quoting, which these files never need
+        raise DataError(f"{path} is not a readable CSV: {error}") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        found = params.quote(list(frame.columns))
+        raise DataError(f"{path} has no column {missing[0]!r} (found {found})")
+    if frame.empty:
+        raise DataError(f"{path} has a header but no rows")
+    values = {}
+    for column in columns:
+        stripped = frame[column].str.strip()
+        empty = stripped == ""
+        if empty.any():
+            row = int(np.flatnonzero(empty)[0])
+            raise DataError(f"{path} line {numbers[row]}: {column} is empty")
+        parsed = pd.to_numeric(stripped, errors="coerce")
+        bad = parsed.isna() & (stripped.str.lower() != "nan")
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            text_value = params.quote(frame[column].iloc[row])
+            raise DataError(f"{path} line {numbers[row]}: {column} = {text_value} is not a number")
+        values[column] = parsed.to_numpy(dtype=np.float64)
+    return values, numbers
 
 
 def read_dataset(path: Path) -> Dataset:
-    """A CSV with numeric columns x1, x2 and a 0/1 column y; any defect names the file."""
-    columns = read_table(path, DATASET_COLUMNS)
+    """A CSV with numeric columns x1, x2 within ±MAX_ABS_FEATURE and a 0/1 column y; any defect
+    names the file and the line."""
+    columns, lines = read_table(path, DATASET_COLUMNS)
+    for name in DATASET_COLUMNS[:N_FEATURES]:
+        values = columns[name]
+        bad = ~(np.abs(values) <= MAX_ABS_FEATURE)  # also NaN
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            value = float(values[row])
+            raise DataError(
+                f"{path} line {lines[row]}: {name} = {value!r} is outside the accepted range: "
+                f"a finite number within ±{MAX_ABS_FEATURE:g}"
+            )
     labels = columns["y"]
     bad_label = ~np.isin(labels, (0.0, 1.0))
     if bad_label.any():
         row = int(np.flatnonzero(bad_label)[0])
         raise DataError(
-            f"{path} row {row}: label y = {labels[row].item()!r}; labels must be 0 or 1"
+            f"{path} line {lines[row]}: label y = {labels[row].item()!r}; labels must be 0 or 1"
         )
     try:
         return Dataset(np.column_stack([columns["x1"], columns["x2"]]), labels.astype(np.int64))
@@ -216,22 +275,45 @@ def _write_model(
     write_bytes(path, buffer.getvalue())
 
 
-def _read_model(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The arrays and the meta document of a `kind` model file, its version and kind checked."""
+Expected = dict[str, tuple[tuple[int, ...], str]]
+"""Array name -> (shape, dtype) that a model file must hold."""
+
+
+def _read_member(
+    archive: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str
+) -> np.ndarray:
+    """One `.npy` member, its header checked against `shape` and `dtype` before any data is
+    read, so a crafted header cannot make us allocate more than the expected array."""
+    with archive.open(f"{name}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(member)
+        else:
+            header = np.lib.format.read_array_header_2_0(member)
+        found_shape, fortran, found_dtype = header
+        if found_shape != shape:
+            raise ValueError(f"{name} has shape {found_shape}, expected {shape}")
+        if found_dtype != np.dtype(dtype):
+            raise ValueError(f"{name} holds {found_dtype}, expected {dtype}")
+        size = found_dtype.itemsize * math.prod(shape)
+        data = member.read(size + 1)
+    if len(data) != size:
+        raise ValueError(f"{name} holds {len(data)} bytes of data, expected {size}")
+    array = np.frombuffer(data, found_dtype).reshape(shape, order="F" if fortran else "C")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must hold finite numbers")
+    return array.copy()
+
+
+def _read_meta(archive: zipfile.ZipFile, path: Path, kind: str) -> dict[str, Any]:
+    """The meta member's document, its format version and kind checked."""
+    info = archive.NameToInfo.get("meta.npy")
+    if info is None or info.file_size > MAX_MODEL_META_BYTES:
+        raise ModelFileError(f"{path} has no valid meta member: not a scratchnet model file")
+    with archive.open(info) as member:
+        meta = np.lib.format.read_array(member, allow_pickle=False)
     try:
-        with path.open("rb") as handle:  # our handle: np.load leaks its own on a bad zip
-            archive = np.load(handle, allow_pickle=False)
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not an .npz archive")
-            with archive:
-                arrays = {name: archive[name] for name in archive.files}
-    except FileNotFoundError:
-        raise ModelFileError(not_found(path)) from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise ModelFileError(f"{path} is not a valid .npz model file: {error}") from None
-    meta = arrays.pop("meta", None)
-    try:
-        document = json.loads(str(meta)) if meta is not None and meta.dtype.kind == "U" else None
+        document = json.loads(str(meta)) if meta.dtype.kind == "U" and meta.ndim == 0 else None
     except json.JSONDecodeError:
         document = None
     if not isinstance(document, dict):
@@ -239,28 +321,44 @@ def _read_model(path: Path, kind: str) -> tuple[dict[str, np.ndarray], dict[str,
     version = document.get("format_version")
     if version != FORMAT_VERSION:
         raise ModelFileError(
-            f"{path} has format_version {version!r}; this scratchnet reads {FORMAT_VERSION}: "
-            "rerun the stage that writes it (dvc repro)"
+            f"{path} has format_version {params.quote(version)}; this scratchnet reads "
+            f"{FORMAT_VERSION}: rerun the stage that writes it (dvc repro)"
         )
     if document.get("kind") != kind:
-        raise ModelFileError(f"{path} holds a {document.get('kind')!r} model, expected {kind!r}")
-    return arrays, document
+        found = params.quote(document.get("kind"))
+        raise ModelFileError(f"{path} holds a {found} model, expected {kind!r}")
+    return document
 
 
-def _check_arrays(
-    path: Path, arrays: Mapping[str, np.ndarray], expected: Mapping[str, tuple[tuple, str]]
-) -> None:
-    """Exactly the arrays named in `expected`, each of its (shape, dtype), all finite."""
-    if set(arrays) != set(expected):
-        raise ModelFileError(f"{path} holds arrays {sorted(arrays)}; expected {sorted(expected)}")
-    for name, (shape, dtype) in expected.items():
-        array = arrays[name]
-        if array.shape != shape:
-            raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected {shape}")
-        if array.dtype != np.dtype(dtype):
-            raise ModelFileError(f"{path}: {name} holds {array.dtype}, expected {dtype}")
-        if not np.isfinite(array).all():
-            raise ModelFileError(f"{path}: {name} must hold finite numbers")
+def _read_model(
+    path: Path, kind: str, expected: Callable[[dict[str, Any]], Expected]
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and the meta document of a `kind` model file.
+
+    The meta member is read first, then `expected(meta)` says which arrays the file must hold;
+    each is checked from its header before its data is read. Members must be stored
+    uncompressed, as `_write_model` writes them, so a small file cannot inflate into a large
+    one. Nothing is unpickled.
+    """
+    try:
+        with path.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+            if any(info.compress_type != zipfile.ZIP_STORED for info in archive.infolist()):
+                raise ValueError("it has compressed members; scratchnet writes them uncompressed")
+            meta = _read_meta(archive, path, kind)
+            wanted = expected(meta)
+            names = sorted(name.removesuffix(".npy") for name in archive.namelist())
+            if names != sorted([*wanted, "meta"]):
+                found = [name for name in names if name != "meta"]
+                raise ModelFileError(f"{path} holds arrays {found}; expected {sorted(wanted)}")
+            arrays = {
+                name: _read_member(archive, name, shape, dtype)
+                for name, (shape, dtype) in wanted.items()
+            }
+    except FileNotFoundError:
+        raise ModelFileError(not_found(path)) from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ModelFileError(f"{path} is not a valid model file: {error}") from None
+    return arrays, meta
 
 
 def write_network(path: Path, result: FitResult) -> None:
@@ -270,21 +368,29 @@ def write_network(path: Path, result: FitResult) -> None:
     _write_model(path, "nn", arrays, meta)
 
 
-def read_network(path: Path) -> FitResult:
-    """A network file written by `write_network`, every array and param checked."""
-    arrays, meta = _read_model(path, "nn")
+def _network_config(path: Path, meta: dict[str, Any]) -> params.NNParams:
     try:
-        config = params.parse_section("nn", meta.get("nn"), params.NNParams)
+        return params.parse_section("nn", meta.get("nn"), params.NNParams)
     except ParamsError as error:
         raise ModelFileError(f"{path}: {error}") from None
-    h, d, dtype = config.hidden_units, N_FEATURES, config.dtype
-    weights = {"w1": (h, d), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)}
-    expected = {name: (shape, dtype) for name, shape in weights.items()}
-    _check_arrays(path, arrays, {**expected, "cost": ((config.epochs,), "float64")})
-    network = Network.from_arrays(
-        **{name: arrays[name] for name in weights}, activation=config.activation
-    )
-    return FitResult(network, arrays["cost"], config)
+
+
+def read_network(path: Path) -> FitResult:
+    """A network file written by `write_network`, every array and param checked."""
+
+    def expected(meta: dict[str, Any]) -> Expected:
+        config = _network_config(path, meta)
+        h, dtype = config.hidden_units, config.dtype
+        weights = {"w1": (h, N_FEATURES), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)}
+        shapes = {name: (shape, dtype) for name, shape in weights.items()}
+        return {**shapes, "cost": ((config.epochs,), "float64")}
+
+    arrays, meta = _read_model(path, "nn", expected)
+    config = _network_config(path, meta)
+    cost = arrays.pop("cost")
+    if (cost < 0).any():
+        raise ModelFileError(f"{path}: cost holds a negative value; a cross-entropy cannot")
+    return FitResult(Network.from_arrays(**arrays, activation=config.activation), cost, config)
 
 
 def write_logistic(path: Path, model: LogisticModel) -> None:
@@ -296,19 +402,22 @@ def write_logistic(path: Path, model: LogisticModel) -> None:
 
 def read_logistic(path: Path) -> LogisticModel:
     """A logistic-regression file written by `write_logistic`, every field checked."""
-    arrays, meta = _read_model(path, "logreg")
-    _check_arrays(
-        path, arrays, {"intercept": ((1,), "float64"), "coef": ((N_FEATURES,), "float64")}
+    vector = ((N_FEATURES,), "float64")
+    arrays, meta = _read_model(
+        path, "logreg", lambda _: {"intercept": ((1,), "float64"), "coef": vector}
     )
     iterations, norm, separated = (meta.get(key) for key in LOGISTIC_META)
     if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
-        raise ModelFileError(f"{path}: iterations = {iterations!r} must be an integer >= 0")
-    if isinstance(norm, bool) or not isinstance(norm, int | float) or not np.isfinite(norm):
-        raise ModelFileError(f"{path}: gradient_norm = {norm!r} must be a finite number")
+        found = params.quote(iterations)
+        raise ModelFileError(f"{path}: iterations = {found} must be an integer >= 0")
+    if isinstance(norm, bool) or not isinstance(norm, float) or not math.isfinite(norm):
+        found = params.quote(norm)
+        raise ModelFileError(f"{path}: gradient_norm = {found} must be a finite number")
     if not isinstance(separated, bool):
-        raise ModelFileError(f"{path}: separated = {separated!r} must be true or false")
+        found = params.quote(separated)
+        raise ModelFileError(f"{path}: separated = {found} must be true or false")
     intercept = float(arrays["intercept"][0])
-    return LogisticModel(intercept, arrays["coef"], iterations, float(norm), separated)
+    return LogisticModel(intercept, arrays["coef"], iterations, norm, separated)
 
 
 def write_scaler(path: Path, scaler: Standardizer) -> None:
@@ -316,10 +425,17 @@ def write_scaler(path: Path, scaler: Standardizer) -> None:
 
 
 def read_scaler(path: Path) -> Standardizer:
-    """The training split's standardisation statistics: finite means, positive scales."""
-    arrays, _ = _read_model(path, "scaler")
+    """The training split's standardisation statistics: means within ±MAX_ABS_FEATURE (as the
+    features they come from), scales from MIN_SCALE to 2 × MAX_ABS_FEATURE."""
     vector = ((N_FEATURES,), "float64")
-    _check_arrays(path, arrays, {"mean": vector, "scale": vector})
-    if not (arrays["scale"] > 0).all():
-        raise ModelFileError(f"{path}: scale must be positive, got {arrays['scale'].tolist()}")
-    return Standardizer(arrays["mean"], arrays["scale"])
+    arrays, _ = _read_model(path, "scaler", lambda _: {"mean": vector, "scale": vector})
+    mean, scale = arrays["mean"], arrays["scale"]
+    if not (np.abs(mean) <= MAX_ABS_FEATURE).all():
+        raise ModelFileError(
+            f"{path}: mean {mean.tolist()} is outside ±{MAX_ABS_FEATURE:g}, the feature range"
+        )
+    if not ((scale >= MIN_SCALE) & (scale <= 2 * MAX_ABS_FEATURE)).all():
+        raise ModelFileError(
+            f"{path}: scale {scale.tolist()} must be from {MIN_SCALE:g} to {2 * MAX_ABS_FEATURE:g}"
+        )
+    return Standardizer(mean, scale)

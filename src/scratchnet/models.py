@@ -12,6 +12,10 @@ from scratchnet.logreg import LogisticModel
 from scratchnet.numerics import sigmoid
 from scratchnet.split import Standardizer
 
+CHUNK_FLOATS = 1 << 22
+"""Rows are scored in chunks of at most this many intermediate floats (32 MiB in float64), so
+scoring a large grid or test set with a wide network needs bounded memory."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Classifier:
@@ -20,8 +24,17 @@ class Classifier:
     name: str
     """Stable key used in file names: `nn` or `logreg`."""
     title: str
-    logit: Callable[[np.ndarray], np.ndarray]
-    """log-odds of class 1 for each row of raw features."""
+    score: Callable[[np.ndarray], np.ndarray]
+    """log-odds of class 1 for each row of raw features, all at once."""
+    floats_per_row: int
+    """Intermediate floats `score` holds per row (the hidden layer's width for the network)."""
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        """log-odds of class 1 for each row of raw features, in chunks of bounded memory."""
+        rows = max(1, CHUNK_FLOATS // self.floats_per_row)
+        if len(x) <= rows:
+            return self.score(x)
+        return np.concatenate([self.score(x[i : i + rows]) for i in range(0, len(x), rows)])
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         return sigmoid(self.logit(x))
@@ -32,6 +45,7 @@ def neural_network(net: nn.Network, scaler: Standardizer) -> Classifier:
         "nn",
         f"Neural network ({net.hidden_units} {net.activation} units)",
         lambda x: nn.predict_logit(net, scaler.transform(x)),
+        net.hidden_units,
     )
 
 
@@ -40,4 +54,5 @@ def logistic_regression(model: LogisticModel, scaler: Standardizer) -> Classifie
         "logreg",
         "Logistic regression",
         lambda x: model.decision_function(scaler.transform(x)),
+        1,
     )

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scratchnet.errors import TrainingDivergedError
+from scratchnet.errors import ParamsError, TrainingDivergedError
 from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
 from scratchnet.params import NNParams
 
@@ -233,6 +233,9 @@ ProgressCallback = Callable[[int, float, float], None]
 """Called as `progress(epoch, cost, elapsed_seconds)`."""
 
 
+MAX_TRAINING_CELLS = 1 << 27
+"""Training holds about 3.5 arrays of rows × hidden units: this bound keeps that under 4 GiB."""
+
 BLOWUP = 100.0
 """A cost above BLOWUP × max(first epoch's cost, log 2) means divergence. log 2 is the cost of
 always answering 0.5; a converging run never comes near this, while a diverging one with tanh
@@ -251,6 +254,13 @@ def fit(
     Raises TrainingDivergedError at the first epoch whose cost is NaN, infinite, or above the
     BLOWUP bound.
     """
+    cells = x.shape[0] * config.hidden_units
+    if cells > MAX_TRAINING_CELLS:
+        raise ParamsError(
+            f"nn.hidden_units = {config.hidden_units} with {x.shape[0]:,} training rows needs "
+            f"{cells:,} hidden activations per epoch, more than {MAX_TRAINING_CELLS:,}: lower "
+            "nn.hidden_units or data.n_samples"
+        )
     net = initialize(x.shape[1], config)
     workspace = Workspace(net, x, y)
     learning_rate, params, grad = config.learning_rate, net.flat, workspace.grad

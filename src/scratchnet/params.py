@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 import typing
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, get_args, get_origin
@@ -25,13 +26,27 @@ DtypeName = Literal["float64", "float32"]
 MAX_SAMPLES = 10_000_000
 MAX_HIDDEN_UNITS = 100_000
 MAX_EPOCHS = 100_000_000
+MAX_INIT_SCALE = 1e3
 """Upper bounds that catch a typo (an extra zero or three) before it becomes a MemoryError or a
-run of weeks; all far beyond anything this experiment needs."""
+run of weeks; all far beyond anything this experiment needs. Initial weights beyond ±1000
+saturate every unit (and overflow float32 long before its limit)."""
+
+
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict = 1, 4, 4
+_QUOTE.maxstring = _QUOTE.maxother = 60
+_QUOTE.maxlong = 40
+
+
+def quote(value: object) -> str:
+    """`repr(value)`, shortened: an error message never quotes a huge or deeply nested value
+    (a YAML alias bomb expands to billions of elements)."""
+    return _QUOTE.repr(value)
 
 
 def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> None:
     if not ok:
-        raise ParamsError(f"{section}.{key} = {value!r} is out of range: allowed {allowed}")
+        raise ParamsError(f"{section}.{key} = {quote(value)} is out of range: allowed {allowed}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +114,13 @@ class NNParams:
             f"an integer from 1 to {MAX_EPOCHS:,}",
         )
         _require("nn", "learning_rate", self.learning_rate, self.learning_rate > 0, "a number > 0")
-        _require("nn", "init_scale", self.init_scale, self.init_scale > 0, "a number > 0")
+        _require(
+            "nn",
+            "init_scale",
+            self.init_scale,
+            0 < self.init_scale <= MAX_INIT_SCALE,
+            f"a number > 0 and <= {MAX_INIT_SCALE:g}",
+        )
         _require("nn", "seed", self.seed, self.seed >= 0, "an integer >= 0")
         _require("nn", "log_every", self.log_every, self.log_every >= 1, "an integer >= 1")
 
@@ -172,14 +193,14 @@ def parse_section(name: str, raw: object, cls: type[Section]) -> Section:
     """Build the dataclass `cls` from the mapping found under `name` in params.yaml."""
     if not isinstance(raw, Mapping):
         raise ParamsError(
-            f"params section {name!r} must be a mapping of keys to values, got {raw!r}"
+            f"params section {name!r} must be a mapping of keys to values, got {quote(raw)}"
         )
     hints = typing.get_type_hints(cls)
     fields = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
     unknown = sorted(set(raw) - set(fields), key=str)
     if unknown:
         raise ParamsError(
-            f"unknown key {name}.{unknown[0]} (value {raw[unknown[0]]!r}): "
+            f"unknown key {name}.{str(unknown[0])[:60]} (value {quote(raw[unknown[0]])}): "
             f"allowed keys are {', '.join(fields)}"
         )
     missing = [key for key in fields if key not in raw]
@@ -192,7 +213,7 @@ def parse_section(name: str, raw: object, cls: type[Section]) -> Section:
         value, annotation = raw[key], hints[key]
         if not _accepts(annotation, value):
             raise ParamsError(
-                f"{name}.{key} = {value!r} is invalid: expected {_describe(annotation)}"
+                f"{name}.{key} = {quote(value)} is invalid: expected {_describe(annotation)}"
             )
         values[key] = float(value) if annotation is float else value
     return cls(**values)

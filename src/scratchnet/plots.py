@@ -42,6 +42,8 @@ def grid_over(points: np.ndarray, grid_points: int) -> tuple[np.ndarray, np.ndar
     """A `grid_points` × `grid_points` mesh covering `points` with a margin."""
     low, high = points.min(axis=0), points.max(axis=0)
     pad = (high - low) * MARGIN
+    flat = (high + pad) - (low - pad) <= 1e-9 * np.maximum(np.abs(low), 1.0)
+    pad = np.where(flat, MARGIN * np.maximum(np.abs(low), 1.0), pad)  # a constant feature
     axes = [np.linspace(lo, hi, grid_points) for lo, hi in zip(low - pad, high + pad, strict=True)]
     return np.meshgrid(*axes)
 
@@ -55,7 +57,8 @@ def draw_boundary(
     ax.contourf(
         gx, gy, probability, levels=[0, panel.threshold, 1], cmap=ListedColormap(REGION_COLOURS)
     )
-    ax.contour(gx, gy, probability, levels=[panel.threshold], colors="k", linewidths=1.0)
+    if probability.min() < panel.threshold < probability.max():  # else there is no boundary
+        ax.contour(gx, gy, probability, levels=[panel.threshold], colors="k", linewidths=1.0)
     x, y = panel.test.x, panel.test.y
     wrong = predict_labels(panel.probability(x), panel.threshold) != y
     for label, colour in enumerate(CLASS_COLOURS):
@@ -111,7 +114,7 @@ def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
     epochs = np.arange(1, cost.size + 1)
     ax.plot(
         epochs,
-        cost,
+        np.maximum(cost, np.finfo(np.float64).tiny),  # a cost of exactly 0 has no logarithm
         lw=0.8,
         color=CLASS_COLOURS[0],
         label=f"training cost, every epoch (final {cost[-1]:.4f})",

@@ -54,6 +54,11 @@ def train_test_split(data: Dataset, config: SplitParams) -> tuple[Dataset, Datas
     return parts[0], parts[1]
 
 
+MIN_SCALE = 1e-12
+"""Smallest standard deviation a feature is divided by: with features within ±1e15, scaled
+values then stay below about 1e27, far from overflow in any model."""
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Standardizer:
     """Affine feature scaling `(x - mean) / scale`, as R's `scale()` (sample std, ddof = 1)."""
@@ -63,9 +68,10 @@ class Standardizer:
 
     @classmethod
     def fit(cls, x: np.ndarray) -> Standardizer:
-        """Statistics of the training features; a constant feature keeps scale 1."""
+        """Statistics of the training features; a feature that is constant (a spread below
+        MIN_SCALE) keeps scale 1 rather than being blown up to unit variance."""
         scale = x.std(axis=0, ddof=1)
-        return cls(x.mean(axis=0), np.where(scale > 0, scale, 1.0))
+        return cls(x.mean(axis=0), np.where(scale >= MIN_SCALE, scale, 1.0))
 
     @classmethod
     def identity(cls, n_features: int) -> Standardizer:

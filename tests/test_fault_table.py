@@ -1,0 +1,574 @@
+"""Every fault a stage must survive, as a table: the stage, what it is fed, the line it prints.
+
+Each case runs one stage script (its command from dvc.yaml) on a reproduced copy of the
+project, with some inputs replaced by broken ones and every output pointed into a scratch
+folder. It must exit with status 1 after exactly one line on stderr, `<stage>: error: ...`
+matching the expected text, write no output and no temporary file, and stay within
+SECONDS and MEBIBYTES (start-up included) however large the input claims to be.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ruamel.yaml import YAML
+
+from tests.pipeline import Project, stage_command
+
+pytestmark = pytest.mark.pipeline
+
+SECONDS = 10.0
+MEBIBYTES = 600
+"""Bounds for every case: a stage imports NumPy, pandas and matplotlib in about a second and
+150 MiB; a crafted file that claims terabytes must not get near these."""
+
+
+# --- what a case can feed a stage -------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Feed:
+    """Builds broken inputs for one case in its scratch folder."""
+
+    project: Project
+    folder: Path
+
+    def good(self, relative: str) -> Path:
+        return self.project.root / relative
+
+    def file(self, name: str, content: str | bytes) -> Path:
+        path = self.folder / name
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return path
+
+    def params_text(self, edit: Callable[[str], str]) -> dict[str, Path]:
+        return {"params": self.file("params.yaml", edit(self.good("params.yaml").read_text()))}
+
+    def params(self, section: str, key: str, text: str) -> dict[str, Path]:
+        """params.yaml with `key: text` written verbatim into `section`."""
+
+        def edit(source: str) -> str:
+            lines, current = [], None
+            for line in source.splitlines():
+                if line and not line.startswith((" ", "#")):
+                    current = line.split(":")[0]
+                elif current == section and line.strip().startswith(f"{key}:"):
+                    line = f"  {key}: {text}"
+                lines.append(line)
+            return "\n".join(lines) + "\n"
+
+        return self.params_text(edit)
+
+    def directory(self, name: str) -> Path:
+        path = self.folder / name
+        path.mkdir()
+        return path
+
+    def csv(self, option: str, content: str | bytes) -> dict[str, Path]:
+        return {option: self.file(f"{option}.csv", content)}
+
+    def model(
+        self, option: str, source: str, members: dict[str, bytes | None], compress: bool = False
+    ) -> dict[str, Path]:
+        """The model file `source` with some members replaced (None: removed)."""
+        path = self.folder / Path(source).name
+        with zipfile.ZipFile(self.good(source)) as original:
+            contents = {name: original.read(name) for name in original.namelist()}
+        for name, payload in members.items():
+            contents.pop(f"{name}.npy", None)
+            if payload is not None:
+                contents[f"{name}.npy"] = payload
+        method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        with zipfile.ZipFile(path, "w", method) as archive:
+            for name, payload in contents.items():
+                archive.writestr(name, payload)
+        return {option: path}
+
+    def meta(self, source: str) -> dict:
+        with zipfile.ZipFile(self.good(source)) as archive, archive.open("meta.npy") as member:
+            return json.loads(str(np.lib.format.read_array(member)))
+
+
+def npy(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def meta_npy(document: dict) -> bytes:
+    return npy(np.array(json.dumps(document)))
+
+
+def npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
+    """A `.npy` header declaring `shape`, followed by only a few bytes of data."""
+    buffer = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + b"\0" * 64
+
+
+def nested_json(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+ALIAS_BOMB = "\n".join(
+    ["bomb0: &b0 [x, x, x, x, x, x, x, x, x, x]"]
+    + [f"bomb{i}: &b{i} [{', '.join([f'*b{i - 1}'] * 10)}]" for i in range(1, 10)]
+)
+
+
+class Pickled:
+    def __reduce__(self):
+        return (os.system, ("touch pickle-ran",))
+
+
+def pickled_npy() -> bytes:
+    payload = np.empty(2, dtype=object)  # the shape of `coef`: only the dtype gives it away
+    payload[:] = [Pickled(), Pickled()]
+    return npy(payload, allow_pickle=True)
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    stage: str
+    feeds: Callable[[Feed], dict[str, Path]]
+    expects: str
+    """A regular expression the one line must contain, after `<stage>: error: `."""
+
+
+NN, LOGREG, SCALER = "models/nn.npz", "models/logreg.npz", "data/split/scaler.npz"
+ROW = "0.5,0.5,1"
+HEADER = "x1,x2,y"
+MANY_ROWS = HEADER + "\n" + "\n".join(f"{i},{i % 7},{i % 2}" for i in range(2000)) + "\n"
+
+FAULTS: dict[str, Fault] = {
+    # params.yaml
+    "params: unknown key": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "epochs", "5\n  colour: red"),
+        r"unknown key nn\.colour",
+    ),
+    "params: missing key": Fault(
+        "train_logreg",
+        lambda f: f.params_text(lambda t: t.replace("  tol:", "  #")),
+        r"missing key logreg\.tol",
+    ),
+    "params: wrong type": Fault(
+        "train_nn", lambda f: f.params("nn", "epochs", "many"), r"nn\.epochs = 'many' is invalid"
+    ),
+    "params: negative learning rate": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "learning_rate", "-1"),
+        r"nn\.learning_rate = -1\.0 is out of range",
+    ),
+    "params: zero hidden units": Fault(
+        "train_nn", lambda f: f.params("nn", "hidden_units", "0"), r"nn\.hidden_units = 0"
+    ),
+    "params: huge init scale": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "init_scale", "1e300"),
+        r"nn\.init_scale = 1e\+300 .* <= 1000",
+    ),
+    "params: sexagesimal 1:00": Fault(
+        "train_nn", lambda f: f.params("nn", "epochs", "1:00"), r"nn\.epochs = '1:00'"
+    ),
+    "params: yes is not a boolean": Fault(
+        "split", lambda f: f.params("split", "stratify", "yes"), r"split\.stratify = 'yes'"
+    ),
+    "params: null": Fault("train_nn", lambda f: f.params("nn", "seed", "~"), r"nn\.seed = None"),
+    "params: NaN": Fault(
+        "train_logreg", lambda f: f.params("logreg", "tol", ".nan"), r"logreg\.tol = nan"
+    ),
+    "params: 401-digit integer": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "learning_rate", "1" * 401),
+        r"nn\.learning_rate = 1111.*\.\.\..* is invalid",
+    ),
+    "params: duplicate key": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "epochs", "5\n  epochs: 6"),
+        r"params\.yaml:\d+:\d+: found duplicate key",
+    ),
+    "params: syntax error": Fault(
+        "generate",
+        lambda f: f.params_text(lambda t: t.replace("data:", "data: [", 1)),
+        r"params\.yaml:\d+:\d+: ",
+    ),
+    "params: alias bomb": Fault(
+        "train_nn",
+        lambda f: f.params_text(
+            lambda t: ALIAS_BOMB + "\n" + t.replace("hidden_units: 40", "hidden_units: *b9")
+        ),
+        r"nn\.hidden_units = \[\[.*\.\.\.\] is invalid",
+    ),
+    "params: file of 2 MB": Fault(
+        "train_nn",
+        lambda f: f.params_text(lambda t: t + "#" * (2 << 20) + "\n"),
+        r"more than the 1,048,576",
+    ),
+    "params: not a mapping": Fault(
+        "train_nn", lambda f: {"params": f.file("p.yaml", "- nn\n")}, r"mapping of sections"
+    ),
+    "params: missing section": Fault(
+        "plot",
+        lambda f: f.params_text(lambda t: t.replace("plot:", "plotting:")),
+        r"no section 'plot'",
+    ),
+    "params: missing file": Fault(
+        "train_nn", lambda f: {"params": f.folder / "none.yaml"}, r"none\.yaml not found"
+    ),
+    "params: not UTF-8": Fault(
+        "train_nn", lambda f: {"params": f.file("p.yaml", b"nn:\n  x: \xff\n")}, r"cannot be read"
+    ),
+    "params: hidden units x rows beyond the bound": Fault(
+        "train_nn",
+        lambda f: {**f.params("nn", "hidden_units", "100000"), **f.csv("train", MANY_ROWS)},
+        r"nn\.hidden_units = 100000 with 2,000 training rows needs 200,000,000 hidden activations",
+    ),
+    # data files
+    "csv: empty": Fault("split", lambda f: f.csv("dataset", ""), r"dataset\.csv is empty"),
+    "csv: header only": Fault(
+        "split", lambda f: f.csv("dataset", HEADER + "\n"), r"header but no rows"
+    ),
+    "csv: missing column": Fault(
+        "split", lambda f: f.csv("dataset", "x1,y\n1,0\n"), r"no column 'x2'"
+    ),
+    "csv: row with an extra field": Fault(
+        "split",
+        lambda f: f.csv("dataset", f"{HEADER}\n0,0,0\n{ROW},1\n"),
+        r"line 3 has 4 fields; the header \(line 1\) has 3",
+    ),
+    "csv: every row with an extra field": Fault(
+        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,0,0,0\n{ROW},1\n"), r"line 2 has 4 fields"
+    ),
+    "csv: row with a missing field": Fault(
+        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,0,0\n0.5,1\n"), r"line 3 has 2 fields"
+    ),
+    "csv: not a number": Fault(
+        "split",
+        lambda f: f.csv("dataset", f"{HEADER}\n0,abc,0\n{ROW}\n"),
+        r"line 2: x2 = 'abc' is not a number",
+    ),
+    "csv: empty field": Fault(
+        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,,0\n{ROW}\n"), r"line 2: x2 is empty"
+    ),
+    "csv: NaN feature": Fault(
+        "split", lambda f: f.csv("dataset", f"{HEADER}\nnan,0,0\n{ROW}\n"), r"x1 = nan is outside"
+    ),
+    "csv: infinite feature": Fault(
+        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,-inf,0\n{ROW}\n"), r"x2 = -inf is outside"
+    ),
+    "csv: 1e200 feature": Fault(
+        "split",
+        lambda f: f.csv("dataset", f"{HEADER}\n1e200,0,0\n{ROW}\n"),
+        r"line 2: x1 = 1e\+200 is outside the accepted range: a finite number within ±1e\+15",
+    ),
+    "csv: 1.7e308 in the test split": Fault(
+        "evaluate",
+        lambda f: f.csv("test", f"{HEADER}\n1.7e308,0,0\n{ROW}\n"),
+        r"test\.csv line 2: x1 = 1\.7e\+308 is outside",
+    ),
+    "csv: label 2": Fault(
+        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,0,2\n{ROW}\n"), r"labels must be 0 or 1"
+    ),
+    "csv: one class": Fault(
+        "train_logreg", lambda f: f.csv("train", f"{HEADER}\n0,0,1\n{ROW}\n"), r"need both classes"
+    ),
+    "csv: not UTF-8": Fault(
+        "split", lambda f: f.csv("dataset", b"x1,x2,y\n\xff,0,0\n"), r"cannot be read"
+    ),
+    "csv: missing": Fault(
+        "train_nn", lambda f: {"train": f.folder / "gone.csv"}, r"gone\.csv not found"
+    ),
+    "csv: a folder": Fault("train_nn", lambda f: {"train": f.folder}, r"cannot be read"),
+    # model files
+    "model: garbage": Fault(
+        "evaluate",
+        lambda f: {"nn": f.file("nn.npz", b"not a zip")},
+        r"nn\.npz is not a valid model file",
+    ),
+    "model: truncated": Fault(
+        "evaluate",
+        lambda f: {"nn": f.file("nn.npz", f.good(NN).read_bytes()[:300])},
+        r"nn\.npz is not a valid model file",
+    ),
+    "model: empty": Fault(
+        "plot",
+        lambda f: {"logreg": f.file("logreg.npz", b"")},
+        r"logreg\.npz is not a valid model file",
+    ),
+    "model: a single .npy": Fault(
+        "evaluate", lambda f: {"nn": f.file("nn.npz", npy(np.zeros(3)))}, r"not a valid model file"
+    ),
+    "model: the wrong kind": Fault(
+        "evaluate", lambda f: {"nn": f.good(LOGREG)}, r"holds a 'logreg' model, expected 'nn'"
+    ),
+    "model: no meta": Fault(
+        "evaluate", lambda f: f.model("nn", NN, {"meta": None}), r"no valid meta member"
+    ),
+    "model: format version 2": Fault(
+        "evaluate",
+        lambda f: f.model("nn", NN, {"meta": meta_npy({**f.meta(NN), "format_version": 2})}),
+        r"format_version 2",
+    ),
+    "model: params that disagree with the weights": Fault(
+        "evaluate",
+        lambda f: f.model(
+            "nn",
+            NN,
+            {"meta": meta_npy({**f.meta(NN), "nn": {**f.meta(NN)["nn"], "hidden_units": 41}})},
+        ),
+        r"w1 has shape \(40, 2\), expected \(41, 2\)",
+    ),
+    "model: header claiming 10^12 rows": Fault(
+        "evaluate",
+        lambda f: f.model("nn", NN, {"w1": npy_header((10**12, 2))}),
+        r"w1 has shape \(1000000000000, 2\)",
+    ),
+    "model: float32 weights in a float64 model": Fault(
+        "evaluate",
+        lambda f: f.model("nn", NN, {"w1": npy(np.zeros((40, 2), np.float32))}),
+        r"w1 holds float32, expected float64",
+    ),
+    "model: NaN weight": Fault(
+        "plot",
+        lambda f: f.model("nn", NN, {"b2": npy(np.full((1, 1), np.nan))}),
+        r"b2 must hold finite numbers",
+    ),
+    "model: negative cost": Fault(
+        "plot",
+        lambda f: f.model("nn", NN, {"cost": npy(-np.ones(400))}),
+        r"cost holds a negative value",
+    ),
+    "model: pickled member": Fault(
+        "evaluate",
+        lambda f: f.model("logreg", LOGREG, {"coef": pickled_npy()}),
+        r"coef holds object, expected float64",
+    ),
+    "model: extra member": Fault(
+        "evaluate",
+        lambda f: f.model("logreg", LOGREG, {"extra": npy(np.zeros(1))}),
+        r"holds arrays .*extra",
+    ),
+    "model: compressed bomb": Fault(
+        "evaluate",
+        lambda f: f.model("nn", NN, {"cost": npy(np.zeros(5_000_000))}, compress=True),
+        r"compressed members",
+    ),
+    "model: bad logistic fit record": Fault(
+        "evaluate",
+        lambda f: f.model(
+            "logreg", LOGREG, {"meta": meta_npy({**f.meta(LOGREG), "separated": "no"})}
+        ),
+        r"separated = 'no'",
+    ),
+    "scaler: scale 5e-324": Fault(
+        "train_logreg",
+        lambda f: f.model("scaler", SCALER, {"scale": npy(np.array([5e-324, 1.0]))}),
+        r"scale \[5e-324, 1\.0\] must be from 1e-12",
+    ),
+    "scaler: mean 1e300": Fault(
+        "train_nn",
+        lambda f: f.model("scaler", SCALER, {"mean": npy(np.array([1e300, 0.0]))}),
+        r"mean \[1e\+300, 0\.0\] is outside ±1e\+15",
+    ),
+    "scaler: missing": Fault(
+        "train_nn", lambda f: {"scaler": f.folder / "gone.npz"}, r"gone\.npz not found"
+    ),
+    # metrics JSON read by plot
+    "json: nested 100,000 deep": Fault(
+        "plot",
+        lambda f: {"metrics": f.file("m.json", nested_json(100_000))},
+        r"nested too deeply|must hold a JSON object",
+    ),
+    "json: 401-digit accuracy": Fault(
+        "plot",
+        lambda f: {"metrics": f.file("m.json", '{"nn": {"accuracy": ' + "9" * 401 + "}}")},
+        r"nn\.accuracy = 9999.* must be a finite number",
+    ),
+    "json: 5,000-digit accuracy": Fault(
+        "plot",
+        lambda f: {"metrics": f.file("m.json", '{"nn": {"accuracy": ' + "9" * 5000 + "}}")},
+        r"m\.json is not valid JSON",
+    ),
+    "json: not an object": Fault(
+        "plot", lambda f: {"metrics": f.file("m.json", "[]")}, r"must hold a JSON object"
+    ),
+    "json: missing metric": Fault(
+        "plot", lambda f: {"metrics": f.file("m.json", '{"nn": {}}')}, r"nn\.accuracy = None"
+    ),
+    "json: 2 MB": Fault(
+        "plot",
+        lambda f: {"metrics": f.file("m.json", " " * (2 << 20) + "{}")},
+        r"more than the 1,048,576",
+    ),
+    # the file system
+    "output: a file where its folder should be": Fault(
+        "generate",
+        lambda f: {"dataset": f.file("blocker", "") / "dataset.csv"},
+        r"cannot write .*blocker/dataset\.csv",
+    ),
+    "output: a folder where the file should be": Fault(
+        "train_logreg", lambda f: {"model": f.directory("taken")}, r"cannot write .*taken"
+    ),
+    # numerics
+    "numerics: diverging learning rate": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "learning_rate", "1e6"),
+        r"diverged at epoch \d+:.*nn\.learning_rate = 1000000\.0",
+    ),
+}
+
+
+# --- running a case -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    project = Project.copy_of_sources(tmp_path_factory.mktemp("fault_table"))
+    project.dvc("repro")
+    return project
+
+
+def output_options(project: Project, stage: str) -> list[str]:
+    """The `--option`s of `stage`'s command that name one of its outputs."""
+    stages = YAML(typ="safe").load(project.read("dvc.yaml"))["stages"]
+    declared = {
+        next(iter(item)) if isinstance(item, dict) else item
+        for kind in ("outs", "metrics", "plots")
+        for item in stages[stage].get(kind, [])
+    }
+    words = stages[stage]["cmd"].split()
+    return [
+        words[i].removeprefix("--").replace("-", "_")
+        for i in range(len(words) - 1)
+        if words[i + 1] in declared
+    ]
+
+
+def run_bounded(command: list[str], project: Project, folder: Path) -> tuple[int, str, float, int]:
+    """Exit status, stderr, seconds and peak resident MiB of `command`."""
+    stderr_path = folder / "stderr.txt"
+    start = time.monotonic()
+    with stderr_path.open("w") as stderr:
+        process = subprocess.Popen(
+            command, cwd=project.root, env=project.env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - start > 6 * SECONDS:
+                process.kill()
+            time.sleep(0.01)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return (
+        process.returncode,
+        stderr_path.read_text(),
+        time.monotonic() - start,
+        usage.ru_maxrss // 1024,
+    )
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_fault(project: Project, tmp_path: Path, name: str) -> None:
+    fault = FAULTS[name]
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    overrides = fault.feeds(Feed(project, inputs))
+    outputs = {option: tmp_path / "out" / option for option in output_options(project, fault.stage)}
+    command = stage_command(project, fault.stage, **{**outputs, **overrides})
+    status, stderr, seconds, mebibytes = run_bounded(command, project, tmp_path)
+    lines = stderr.splitlines()
+    assert status == 1, stderr
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(f"{fault.stage}: error: ")
+    assert re.search(fault.expects, lines[0]), lines[0]
+    assert len(lines[0]) < 400
+    assert seconds < SECONDS and mebibytes < MEBIBYTES, (seconds, mebibytes)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert not list(tmp_path.rglob("*.tmp")) and not (project.root / "pickle-ran").exists()
+
+
+def wide_network(f: Feed) -> dict[str, Path]:
+    """A network of 100,000 hidden units (what `nn.hidden_units` allows), its weights zero."""
+    meta = f.meta(NN)
+    meta["nn"] = {**meta["nn"], "hidden_units": 100_000}
+    weights = {"w1": (100_000, 2), "b1": (100_000, 1), "w2": (1, 100_000)}
+    return f.model(
+        "nn", NN, {"meta": meta_npy(meta)} | {k: npy(np.zeros(s)) for k, s in weights.items()}
+    )
+
+
+CONSTANT_X2 = HEADER + "\n" + "\n".join(f"{i / 10},3,{i % 2}" for i in range(40)) + "\n"
+
+QUIET: dict[str, tuple[str, Callable[[Feed], dict[str, Path]]]] = {
+    "a feature that is constant": (
+        "plot",
+        lambda f: {**f.csv("train", CONSTANT_X2), **f.csv("test", CONSTANT_X2)},
+    ),
+    "a learning curve that reaches 0": (
+        "plot",
+        lambda f: f.model("nn", NN, {"cost": npy(np.zeros(400))}),
+    ),
+    "100,000 hidden units": (
+        "plot",
+        lambda f: {**wide_network(f), **f.params("plot", "grid_points", "30")},
+    ),
+    "100,000 hidden units, evaluated": ("evaluate", wide_network),
+}
+"""Unusual but valid inputs: the stage succeeds within the bounds and prints no warning."""
+
+
+@pytest.mark.parametrize("name", list(QUIET))
+def test_unusual_input_runs_quietly_within_bounds(
+    project: Project, tmp_path: Path, name: str
+) -> None:
+    stage, feeds = QUIET[name]
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    overrides = feeds(Feed(project, inputs))
+    outputs = {option: tmp_path / "out" / option for option in output_options(project, stage)}
+    command = stage_command(project, stage, **{**outputs, **overrides})
+    status, stderr, seconds, mebibytes = run_bounded(command, project, tmp_path)
+    assert (status, stderr) == (0, "")
+    assert seconds < SECONDS and mebibytes < MEBIBYTES, (seconds, mebibytes)
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(outputs)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_plot_start_up_is_one_line(
+    project: Project, tmp_path: Path, signum: int
+) -> None:
+    """`kill -INT` while plot is still importing matplotlib: the same one line as later."""
+    outputs = {option: tmp_path / option for option in output_options(project, "plot")}
+    command = stage_command(project, "plot", **outputs)
+    command.insert(1, "-Ximporttime")
+    with subprocess.Popen(
+        command, cwd=project.root, env=project.env, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "matplotlib" in line:
+                break
+        process.send_signal(signum)
+        stderr = process.stderr.read()
+        assert process.wait(timeout=30) == 130
+    messages = [line for line in stderr.splitlines() if not line.startswith("import time:")]
+    assert messages == [messages[0]] and messages[0].startswith("plot: "), stderr
+    assert list(tmp_path.iterdir()) == []
