@@ -29,10 +29,10 @@ from tests.pipeline import Project, stage_command
 
 pytestmark = pytest.mark.pipeline
 
-SECONDS = 10.0
-MEBIBYTES = 600
-"""Bounds for every case: a stage imports NumPy, pandas and matplotlib in about a second and
-150 MiB; a crafted file that claims terabytes must not get near these."""
+SECONDS = 5.0
+MEBIBYTES = 300
+"""Bounds for every case, start-up included: a stage imports NumPy, pandas and matplotlib in
+under two seconds and 150 MiB; a crafted file that claims terabytes must not get near these."""
 
 
 # --- what a case can feed a stage -------------------------------------------------------------
@@ -44,6 +44,13 @@ class Feed:
 
     project: Project
     folder: Path
+    undo: list[list[str]] = dataclasses.field(default_factory=list)
+    """Commands that put the system back after the case (run even if it fails)."""
+
+    def system(self, command: list[str], undo: list[str]) -> None:
+        """Run `command` (root's tools: chattr, mount) and remember how to undo it."""
+        subprocess.run(command, check=True, capture_output=True)
+        self.undo.append(undo)
 
     def good(self, relative: str) -> Path:
         return self.project.root / relative
@@ -117,6 +124,20 @@ def npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
     header = {"descr": descr, "fortran_order": False, "shape": shape}
     np.lib.format.write_array_header_1_0(buffer, header)
     return buffer.getvalue() + b"\0" * 64
+
+
+def immutable(f: Feed) -> Path:
+    folder = f.directory("locked")
+    f.system(["chattr", "+i", str(folder)], ["chattr", "-i", str(folder)])
+    return folder
+
+
+def full_disk(f: Feed) -> Path:
+    folder = f.directory("full")
+    f.system(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder)], ["umount", str(folder)]
+    )
+    return folder
 
 
 def nested_json(depth: int) -> str:
@@ -423,6 +444,16 @@ FAULTS: dict[str, Fault] = {
         lambda f: {"dataset": f.file("blocker", "") / "dataset.csv"},
         r"cannot write .*blocker/dataset\.csv",
     ),
+    "output: a folder that cannot be written (chattr +i)": Fault(
+        "plot",
+        lambda f: {"boundary_nn": immutable(f) / "boundary_nn.png"},
+        r"cannot write .*locked/boundary_nn\.png: Operation not permitted",
+    ),
+    "output: a full disk (16 KiB tmpfs)": Fault(
+        "plot",
+        lambda f: {"boundary_nn": full_disk(f) / "boundary_nn.png"},
+        r"cannot write .*full/boundary_nn\.png: No space left on device",
+    ),
     "output: a folder where the file should be": Fault(
         "train_logreg", lambda f: {"model": f.directory("taken")}, r"cannot write .*taken"
     ),
@@ -490,10 +521,22 @@ def test_fault(project: Project, tmp_path: Path, name: str) -> None:
     fault = FAULTS[name]
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    overrides = fault.feeds(Feed(project, inputs))
-    outputs = {option: tmp_path / "out" / option for option in output_options(project, fault.stage)}
-    command = stage_command(project, fault.stage, **{**outputs, **overrides})
-    status, stderr, seconds, mebibytes = run_bounded(command, project, tmp_path)
+    feed = Feed(project, inputs)
+    try:
+        overrides = fault.feeds(feed)
+        outputs = {
+            option: tmp_path / "out" / option for option in output_options(project, fault.stage)
+        }
+        command = stage_command(project, fault.stage, **{**outputs, **overrides})
+        status, stderr, seconds, mebibytes = run_bounded(command, project, tmp_path)
+        leftovers = list(tmp_path.rglob("*.tmp")) + [
+            path
+            for path in map(Path, overrides.values())
+            if path.suffix == ".png" and path.exists()
+        ]
+    finally:
+        for command_to_undo in reversed(feed.undo):
+            subprocess.run(command_to_undo, check=True, capture_output=True)
     lines = stderr.splitlines()
     assert status == 1, stderr
     assert len(lines) == 1, stderr
@@ -502,7 +545,7 @@ def test_fault(project: Project, tmp_path: Path, name: str) -> None:
     assert len(lines[0]) < 400
     assert seconds < SECONDS and mebibytes < MEBIBYTES, (seconds, mebibytes)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
-    assert not list(tmp_path.rglob("*.tmp")) and not (project.root / "pickle-ran").exists()
+    assert leftovers == [] and not (project.root / "pickle-ran").exists()
 
 
 def wide_network(f: Feed) -> dict[str, Path]:
