@@ -32,13 +32,14 @@ def _terminate(signum: int, _frame: FrameType | None) -> None:
 
 
 def run(
-    main: Callable[[argparse.Namespace], None],
+    main: Callable[[argparse.Namespace], str],
     description: str | None,
     argv: list[str] | None = None,
     **paths: str,
 ) -> None:
     """Parse `--params` and one required `--<name> PATH` per entry of `paths` (its help text),
-    run `main(args)`, and turn expected failures into one line and an exit status."""
+    run `main(args)`, print the line it returns (what the stage wrote), and turn expected
+    failures into one line and an exit status."""
     signal.signal(signal.SIGTERM, _terminate)
     name = Path(sys.argv[0]).stem
     warnings.showwarning = lambda message, *_: print(f"{name}: warning: {message}", file=sys.stderr)
@@ -59,7 +60,7 @@ def run(
                 metavar="PATH",
                 help=help_text,
             )
-        main(parser.parse_args(argv))
+        print(f"{name}: wrote {main(parser.parse_args(argv))}")
     except KeyboardInterrupt as interruption:
         reason = str(interruption) or "interrupted"
         print(f"{name}: {reason}; no output was half-written", file=sys.stderr)

@@ -7,7 +7,7 @@ import argparse
 import _stage
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> str:
     from scratchnet import io, metrics, models, params
 
     config = io.read_section(args.params, params.EvaluateParams)
@@ -29,10 +29,15 @@ def main(args: argparse.Namespace) -> None:
         io.write_table(getattr(args, f"predictions_{name}"), predictions)
         roc = metrics.roc_curve(test.y, test_logit)
         io.write_table(getattr(args, f"roc_{name}"), {"fpr": roc.fpr, "tpr": roc.tpr})
-        print(f"{classifier.title}: test accuracy {document[name]['accuracy']:.2%}")
+        scores = document[name]
+        print(
+            f"evaluate: {classifier.title}: test accuracy {scores['accuracy']:.2%}, "
+            f"ROC AUC {scores['roc_auc']:.3f}"
+        )
     cost = trained.cost_history
     io.write_table(args.learning_curve, {"epoch": range(1, cost.size + 1), "cost": cost})
     io.write_json(args.metrics, document)
+    return f"{args.metrics} and the data of 5 plots"
 
 
 if __name__ == "__main__":

@@ -1,18 +1,36 @@
-"""Stage `generate`: draw the data set named by `data.kind`."""
+"""Stage `generate`: draw the data set named by `data.kind`, or take your own CSV file."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import _stage
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> str:
     from scratchnet import datasets, io, params
+    from scratchnet.errors import ParamsError
 
     config = io.read_section(args.params, params.DataParams)
-    io.write_dataset(args.dataset, datasets.generate(config))
+    if config.own_data is None:
+        data = datasets.generate(config)
+    else:
+        source = Path(config.own_data)
+        if not source.resolve().is_relative_to(args.own_data.resolve()):
+            raise ParamsError(
+                f"data.kind = {config.kind!r}: your own data must be a file in {args.own_data}/, "
+                "which this stage depends on, so that DVC reruns it when the file changes"
+            )
+        data = io.read_dataset(source)
+    io.write_dataset(args.dataset, data)
+    return f"{args.dataset} ({len(data)} rows, {config.kind})"
 
 
 if __name__ == "__main__":
-    _stage.run(main, __doc__, dataset="CSV to write (x1, x2, y)")
+    _stage.run(
+        main,
+        __doc__,
+        own_data="folder for your own data sets (a data.kind ending in .csv names a file there)",
+        dataset="CSV to write (x1, x2, y)",
+    )

@@ -7,7 +7,7 @@ import argparse
 import _stage
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> str:
     import numpy as np
 
     from scratchnet import io, models, params, plots
@@ -39,6 +39,8 @@ def main(args: argparse.Namespace) -> None:
     }
     for path, figure in figures.items():
         io.write_bytes(path, plots.to_png(figure, config.dpi))
+    folders = sorted({str(path.parent) for path in figures})
+    return f"{len(figures)} figures in {', '.join(folders)}"
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import argparse
 import _stage
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> str:
     from scratchnet import io, params, split
 
     config = io.read_section(args.params, params.SplitParams)
@@ -15,6 +15,7 @@ def main(args: argparse.Namespace) -> None:
     io.write_dataset(args.train, train)
     io.write_dataset(args.test, test)
     io.write_scaler(args.scaler, split.fit_scaler(train, config))
+    return f"{args.train} ({len(train)} rows), {args.test} ({len(test)} rows), {args.scaler}"
 
 
 if __name__ == "__main__":

@@ -7,13 +7,15 @@ import argparse
 import _stage
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> str:
     from scratchnet import io, logreg, params
 
     config = io.read_section(args.params, params.LogRegParams)
     train = io.read_dataset(args.train)
     x = io.read_scaler(args.scaler).transform(train.x)
-    io.write_logistic(args.model, logreg.fit(x, train.y, config))
+    model = logreg.fit(x, train.y, config)
+    io.write_logistic(args.model, model)
+    return f"{args.model} ({model.iterations} Newton steps)"
 
 
 if __name__ == "__main__":

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 
 import _stage
 
 
-def main(args: argparse.Namespace) -> None:
+def main(args: argparse.Namespace) -> str:
     from scratchnet import io, nn, params
     from scratchnet.progress import TrainingProgress
 
     config = io.read_section(args.params, params.NNParams)
     train = io.read_dataset(args.train)
     x = io.read_scaler(args.scaler).transform(train.x)
-    progress = TrainingProgress(config.epochs, config.log_every, sys.stderr, sys.stderr.isatty())
-    io.write_network(args.model, nn.fit(x, train.y, config, progress, progress.every))
+    width = shutil.get_terminal_size().columns if sys.stderr.isatty() else None
+    progress = TrainingProgress(config.epochs, config.log_every, sys.stderr, width)
+    result = nn.fit(x, train.y, config, progress, progress.every)
+    io.write_network(args.model, result)
+    return f"{args.model} (final cost {result.cost_history[-1]:.6f})"
 
 
 if __name__ == "__main__":

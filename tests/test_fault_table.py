@@ -126,6 +126,13 @@ def npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
     return buffer.getvalue() + b"\0" * 64
 
 
+def own_data(f: Feed, content: str) -> dict[str, Path]:
+    """`data.kind` naming a CSV file with `content` in an own-data folder."""
+    folder = f.directory("own")
+    (folder / "bad.csv").write_text(content)
+    return {**f.params("data", "kind", str(folder / "bad.csv")), "own_data": folder}
+
+
 def immutable(f: Feed) -> Path:
     folder = f.directory("locked")
     f.system(["chattr", "+i", str(folder)], ["chattr", "-i", str(folder)])
@@ -261,7 +268,20 @@ FAULTS: dict[str, Fault] = {
         lambda f: {**f.params("nn", "hidden_units", "100000"), **f.csv("train", MANY_ROWS)},
         r"nn\.hidden_units = 100000 with 2,000 training rows needs 200,000,000 hidden activations",
     ),
+    "params: own data outside data/own": Fault(
+        "generate",
+        lambda f: f.params("data", "kind", "/etc/hosts.csv"),
+        r"data\.kind = '/etc/hosts\.csv': your own data must be a file in data/own/",
+    ),
+    "params: unknown data kind": Fault(
+        "generate", lambda f: f.params("data", "kind", "swirl"), r"data\.kind = 'swirl'.*\.csv file"
+    ),
     # data files
+    "csv: own data with a row of 4 fields": Fault(
+        "generate",
+        lambda f: own_data(f, f"{HEADER}\n0,0,0,0\n"),
+        r"own/bad\.csv line 2 has 4 fields",
+    ),
     "csv: empty": Fault("split", lambda f: f.csv("dataset", ""), r"dataset\.csv is empty"),
     "csv: header only": Fault(
         "split", lambda f: f.csv("dataset", HEADER + "\n"), r"header but no rows"

@@ -166,31 +166,7 @@ def test_bad_param_under_dvc_repro_is_fixed_by_fixing_it(restored: Project) -> N
     assert "nn.learning_rate = -1" in result.stderr and "> 0" in result.stderr
 
 
-# --- bad inputs -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("content", "needle"),
-    [
-        ("", "is empty"),
-        ("x1,x2,y\n", "no rows"),
-        ("x1,y\n0.5,1\n", "no column 'x2'"),
-        ("x1,x2,y\n0.5,nan,1\n1.5,2.5,0\n", "NaN or infinite"),
-        ("x1,x2,y\n0.5,inf,1\n1.5,2.5,0\n", "NaN or infinite"),
-        ("x1,x2,y\n0.5,0.5,2\n1.5,2.5,0\n", "labels must be 0 or 1"),
-        ("x1,x2,y\n0.5,0.5,1\n1.5,2.5,1\n", "need both classes"),
-        ("x1,x2,y\n0.5,abc,1\n1.5,2.5,0\n", "is not a number"),
-    ],
-)
-def test_malformed_training_csv_is_named(
-    project: Project, tmp_path: Path, content: str, needle: str
-) -> None:
-    """A stage pointed at a broken CSV names the file and the defect, and writes nothing."""
-    broken, model = tmp_path / "broken.csv", tmp_path / "logreg.npz"
-    broken.write_text(content)
-    result = run_stage(project, "train_logreg", train=broken, model=model)
-    assert_one_line_error(result, "train_logreg", str(broken), needle)
-    assert list(tmp_path.iterdir()) == [broken]
+# --- bad inputs (tests/test_fault_table.py has the full table) -------------------------------
 
 
 def test_diverging_run_names_epoch_and_learning_rate(restored: Project, tmp_path: Path) -> None:

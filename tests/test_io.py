@@ -18,7 +18,7 @@ from scratchnet import nn
 from scratchnet.datasets import Dataset
 from scratchnet.errors import DataError, ModelFileError, OutputError, ParamsError
 from scratchnet.logreg import LogisticModel
-from scratchnet.params import NNParams
+from scratchnet.params import LogRegParams, NNParams
 from scratchnet.split import Standardizer
 
 
@@ -486,3 +486,17 @@ def test_a_pickled_member_is_refused_without_running_it(tmp_path):
     with np.load(path, allow_pickle=True) as archive:  # control: the payload is live
         archive["w1"]
     assert marker.exists()
+
+
+def test_every_reader_and_writer_takes_a_str_path(tmp_path):
+    """The Python API takes `str` as well as `pathlib.Path` paths."""
+    folder = str(tmp_path)
+    sio.write_dataset(f"{folder}/d.csv", Dataset(*XOR))
+    assert sio.read_dataset(f"{folder}/d.csv").x.tolist() == XOR[0].tolist()
+    sio.write_json(f"{folder}/m.json", {"nn": {"accuracy": 0.5}})
+    assert sio.read_number(f"{folder}/m.json", "nn", "accuracy") == 0.5
+    written(tmp_path / "params.yaml", "logreg: {max_iter: 3, tol: 0.5}\n")
+    assert sio.read_section(f"{folder}/params.yaml", LogRegParams).max_iter == 3
+    for kind, write in WRITERS.items():
+        write(tmp_path / kind)
+        assert READERS[kind](f"{folder}/{kind}") is not None

@@ -161,7 +161,7 @@ BAD_VALUES = [
     ("evaluate", "threshold", None, "a number"),
     ("split", "stratify", "yes", "true or false"),
     ("split", "standardize", 1, "true or false"),
-    ("data", "kind", 3, "one of 'flower'"),
+    ("data", "kind", 3, "expected a string"),
     # out of range
     ("nn", "learning_rate", 0.0, "> 0"),
     ("nn", "learning_rate", -0.5, "> 0"),
@@ -192,7 +192,12 @@ BAD_VALUES = [
     ("plot", "dpi", 601, "30..600"),
     ("nn", "learning_rate", math.nan, "finite"),
     # unknown choices
-    ("data", "kind", "swirl", "one of 'flower', 'moons', 'circles', 'xor', 'spirals', 'blobs'"),
+    (
+        "data",
+        "kind",
+        "swirl",
+        "one of 'flower', 'moons', 'circles', 'xor', 'spirals', 'blobs', or the path",
+    ),
     ("nn", "activation", "softmax", "one of 'tanh', 'sigmoid', 'relu'"),
     ("nn", "activation", "Tanh", "one of 'tanh', 'sigmoid', 'relu'"),
     ("nn", "init", "xavier", "one of 'uniform', 'normal'"),

@@ -184,3 +184,16 @@ def test_exp_show_is_narrow_and_the_readme_recipe_fits_120_columns(project: Proj
         assert max(len(line) for line in table.splitlines()) <= 120, table
         for column in ("nn.hidden_units", "nn.accuracy", "logreg.accuracy"):
             assert column in table, (column, table)
+
+
+def test_own_data_is_a_dependency(project: Project) -> None:
+    """`data.kind: data/own/example.csv` runs the experiment on that file, and editing the file
+    makes `generate` (and everything after it) stale."""
+    project.git("checkout", "--", "params.yaml")
+    project.set_params(data={"kind": "data/own/example.csv"})
+    assert stages_run(project.dvc("repro").stdout) == STAGES
+    assert project.read("data/raw/dataset.csv") == project.read("data/own/example.csv")
+    example = project.root / "data" / "own" / "example.csv"
+    example.write_text(example.read_text().replace("\n1.0,", "\n1.5,", 1))
+    assert "generate" in project.dvc("status", "--json").stdout
+    assert stages_run(project.dvc("repro").stdout)[:1] == ["generate"]

@@ -49,13 +49,16 @@ LOGISTIC_META = ("iterations", "gradient_norm", "separated")
 """How a logistic-regression fit ended, stored beside its coefficients."""
 
 Section = TypeVar("Section")
+PathArg = str | os.PathLike[str]
+"""Every function here takes a path as a `str` or a `pathlib.Path`."""
 
 
 # --- writing ---------------------------------------------------------------------------------
 
 
-def write_bytes(path: Path, payload: bytes) -> None:
+def write_bytes(path: PathArg, payload: bytes) -> None:
     """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
+    path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         leftover = re.compile(re.escape(f".{path.name}.") + r"[^.]+\.tmp")
@@ -83,17 +86,17 @@ def encode_json(document: Mapping[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
 
 
-def write_json(path: Path, document: Mapping[str, Any]) -> None:
+def write_json(path: PathArg, document: Mapping[str, Any]) -> None:
     write_bytes(path, encode_json(document))
 
 
-def write_table(path: Path, columns: Mapping[str, Any]) -> None:
+def write_table(path: PathArg, columns: Mapping[str, Any]) -> None:
     """CSV with a header; floats in shortest round-trip form, so reading gives the same bits."""
     frame = pd.DataFrame(dict(columns))
     write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
 
 
-def write_dataset(path: Path, data: Dataset) -> None:
+def write_dataset(path: PathArg, data: Dataset) -> None:
     write_table(path, {"x1": data.x[:, 0], "x2": data.x[:, 1], "y": data.y})
 
 
@@ -107,13 +110,14 @@ KB; a table of `params.MAX_SAMPLES` rows is about 600 MB)."""
 MAX_MODEL_META_BYTES = 1 << 16
 
 
-def not_found(path: Path) -> str:
+def not_found(path: PathArg) -> str:
     """The message for a missing input: most inputs are some earlier stage's output."""
     return f"{path} not found: run the stage that writes it first (dvc repro)"
 
 
-def _read_text(path: Path, limit: int, error: type[ScratchnetError] = DataError) -> str:
+def _read_text(path: PathArg, limit: int, error: type[ScratchnetError] = DataError) -> str:
     """The UTF-8 text of `path`, refused before reading if it is over `limit` bytes."""
+    path = Path(path)
     try:
         size = path.stat().st_size
         if size > limit:
@@ -125,12 +129,13 @@ def _read_text(path: Path, limit: int, error: type[ScratchnetError] = DataError)
         raise error(f"{path} cannot be read: {problem}") from None
 
 
-def read_params(path: Path) -> dict[str, Any]:
+def read_params(path: PathArg) -> dict[str, Any]:
     """The params document, parsed by the YAML 1.2 loader DVC uses, so what runs is what
     `dvc.lock` records (see `dvc.utils.serialize.parse_yaml`); duplicate keys are refused."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    path = Path(path)
     if not path.exists():
         raise ParamsError(f"params file {path} not found")
     text = _read_text(path, MAX_PARAMS_BYTES, ParamsError)
@@ -151,12 +156,12 @@ def read_params(path: Path) -> dict[str, Any]:
     return document
 
 
-def read_section(path: Path, cls: type[Section]) -> Section:
+def read_section(path: PathArg, cls: type[Section]) -> Section:
     """The validated `cls` section of the params file at `path`."""
     return params.section(read_params(path), cls)
 
 
-def read_json(path: Path) -> dict[str, Any]:
+def read_json(path: PathArg) -> dict[str, Any]:
     """The JSON object at `path`; a missing, unreadable, oversized or invalid file is a
     DataError."""
     text = _read_text(path, MAX_JSON_BYTES)
@@ -173,7 +178,7 @@ def read_json(path: Path) -> dict[str, Any]:
     return document
 
 
-def read_number(path: Path, *keys: str) -> float:
+def read_number(path: PathArg, *keys: str) -> float:
     """The finite number at `keys` (nested) in the JSON object at `path`."""
     value: Any = read_json(path)
     for key in keys:
@@ -187,7 +192,7 @@ def read_number(path: Path, *keys: str) -> float:
     return number
 
 
-def read_table(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, np.ndarray], list[int]]:
+def read_table(path: PathArg, columns: tuple[str, ...]) -> tuple[dict[str, np.ndarray], list[int]]:
     """Named numeric columns of a CSV with a header, and the line number (as an editor counts)
     of each row; every row must have as many fields as the header. The first defect found is a
     DataError naming the file and the line."""
@@ -232,7 +237,7 @@ def read_table(path: Path, columns: tuple[str, ...]) -> tuple[dict[str, np.ndarr
     return values, numbers
 
 
-def read_dataset(path: Path) -> Dataset:
+def read_dataset(path: PathArg) -> Dataset:
     """A CSV with numeric columns x1, x2 within ±MAX_ABS_FEATURE and a 0/1 column y; any defect
     names the file and the line."""
     columns, lines = read_table(path, DATASET_COLUMNS)
@@ -331,7 +336,7 @@ def _read_meta(archive: zipfile.ZipFile, path: Path, kind: str) -> dict[str, Any
 
 
 def _read_model(
-    path: Path, kind: str, expected: Callable[[dict[str, Any]], Expected]
+    path: PathArg, kind: str, expected: Callable[[dict[str, Any]], Expected]
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The arrays and the meta document of a `kind` model file.
 
@@ -340,6 +345,7 @@ def _read_model(
     uncompressed, as `_write_model` writes them, so a small file cannot inflate into a large
     one. Nothing is unpickled.
     """
+    path = Path(path)
     try:
         with path.open("rb") as handle, zipfile.ZipFile(handle) as archive:
             if any(info.compress_type != zipfile.ZIP_STORED for info in archive.infolist()):
@@ -361,21 +367,21 @@ def _read_model(
     return arrays, meta
 
 
-def write_network(path: Path, result: FitResult) -> None:
+def write_network(path: PathArg, result: FitResult) -> None:
     """The network's weights, its learning curve and the `nn` params it was trained with."""
     arrays = {**result.network.arrays(), "cost": result.cost_history}
     meta = {"nn": dataclasses.asdict(result.config)}
     _write_model(path, "nn", arrays, meta)
 
 
-def _network_config(path: Path, meta: dict[str, Any]) -> params.NNParams:
+def _network_config(path: PathArg, meta: dict[str, Any]) -> params.NNParams:
     try:
         return params.parse_section("nn", meta.get("nn"), params.NNParams)
     except ParamsError as error:
         raise ModelFileError(f"{path}: {error}") from None
 
 
-def read_network(path: Path) -> FitResult:
+def read_network(path: PathArg) -> FitResult:
     """A network file written by `write_network`, every array and param checked."""
 
     def expected(meta: dict[str, Any]) -> Expected:
@@ -393,14 +399,14 @@ def read_network(path: Path) -> FitResult:
     return FitResult(Network.from_arrays(**arrays, activation=config.activation), cost, config)
 
 
-def write_logistic(path: Path, model: LogisticModel) -> None:
+def write_logistic(path: PathArg, model: LogisticModel) -> None:
     """Intercept and coefficients, and how the fit ended."""
     meta = {key: getattr(model, key) for key in LOGISTIC_META}
     arrays = {"intercept": np.array([model.intercept]), "coef": model.coef}
     _write_model(path, "logreg", arrays, meta)
 
 
-def read_logistic(path: Path) -> LogisticModel:
+def read_logistic(path: PathArg) -> LogisticModel:
     """A logistic-regression file written by `write_logistic`, every field checked."""
     vector = ((N_FEATURES,), "float64")
     arrays, meta = _read_model(
@@ -420,11 +426,11 @@ def read_logistic(path: Path) -> LogisticModel:
     return LogisticModel(intercept, arrays["coef"], iterations, norm, separated)
 
 
-def write_scaler(path: Path, scaler: Standardizer) -> None:
+def write_scaler(path: PathArg, scaler: Standardizer) -> None:
     _write_model(path, "scaler", {"mean": scaler.mean, "scale": scaler.scale}, {})
 
 
-def read_scaler(path: Path) -> Standardizer:
+def read_scaler(path: PathArg) -> Standardizer:
     """The training split's standardisation statistics: means within ±MAX_ABS_FEATURE (as the
     features they come from), scales from MIN_SCALE to 2 × MAX_ABS_FEATURE."""
     vector = ((N_FEATURES,), "float64")

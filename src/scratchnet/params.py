@@ -13,11 +13,12 @@ import math
 import reprlib
 import typing
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from scratchnet.errors import ParamsError
 
-DatasetKind = Literal["flower", "moons", "circles", "xor", "spirals", "blobs"]
+GENERATED_KINDS = ("flower", "moons", "circles", "xor", "spirals", "blobs")
 ActivationName = Literal["tanh", "sigmoid", "relu"]
 InitName = Literal["uniform", "normal"]
 DtypeName = Literal["float64", "float32"]
@@ -51,14 +52,22 @@ def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> N
 
 @dataclasses.dataclass(frozen=True)
 class DataParams:
-    """How `generate` makes the data set."""
+    """How `generate` makes the data set: one of GENERATED_KINDS drawn from `seed`, or your own
+    data as the path of a CSV file (then `n_samples`, `noise` and `seed` are not used)."""
 
-    kind: DatasetKind
+    kind: str
     n_samples: int
     noise: float
     seed: int
 
     def __post_init__(self) -> None:
+        _require(
+            "data",
+            "kind",
+            self.kind,
+            self.kind in GENERATED_KINDS or self.own_data is not None,
+            "one of " + ", ".join(map(repr, GENERATED_KINDS)) + ", or the path of a .csv file",
+        )
         _require(
             "data",
             "n_samples",
@@ -68,6 +77,11 @@ class DataParams:
         )
         _require("data", "noise", self.noise, self.noise >= 0, "a number >= 0")
         _require("data", "seed", self.seed, self.seed >= 0, "an integer >= 0")
+
+    @property
+    def own_data(self) -> PurePosixPath | None:
+        """The CSV file `kind` names, or None for a generated data set."""
+        return PurePosixPath(self.kind) if self.kind.endswith(".csv") else None
 
 
 @dataclasses.dataclass(frozen=True)
