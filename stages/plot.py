@@ -19,7 +19,7 @@ def main(args: argparse.Namespace) -> str:
     scaler = io.read_scaler(args.scaler)
     trained = io.read_network(args.nn)
     classifiers = {
-        "nn": models.neural_network(trained.network, scaler),
+        "nn": models.neural_network(trained, scaler),
         "logreg": models.logistic_regression(io.read_logistic(args.logreg), scaler),
     }
     extent = np.concatenate([train.x, test.x])
@@ -27,14 +27,14 @@ def main(args: argparse.Namespace) -> str:
     for name, classifier in classifiers.items():
         accuracy = io.read_number(args.metrics, name, "accuracy")
         title = f"{classifier.title}\ntest accuracy {accuracy:.2%}"
-        panels[name] = plots.BoundaryPanel(title, classifier.probability, test, threshold)
+        panels[name] = plots.BoundaryPanel(title, classifier.probability, test, threshold, train)
     figures = {
         args.boundary_nn: plots.boundary_figure([panels["nn"]], extent, config.grid_points),
         args.boundary_logreg: plots.boundary_figure([panels["logreg"]], extent, config.grid_points),
         args.comparison: plots.boundary_figure(list(panels.values()), extent, config.grid_points),
         args.learning_curve: plots.learning_curve_figure(
             trained.cost_history,
-            f"{classifiers['nn'].title}, learning rate {trained.config.learning_rate:g}",
+            f"Learning curve: {classifiers['nn'].title}",
         ),
     }
     for path, figure in figures.items():

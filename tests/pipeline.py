@@ -60,7 +60,7 @@ class Project:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
         project = cls(root)
-        project.set_params(nn=FAST_NN, **sections)
+        project.set_params(**{"nn": FAST_NN, **sections})
         project.git("init", "-q", "-b", "main")
         project.commit("scratchnet sources")
         return project

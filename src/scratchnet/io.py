@@ -96,6 +96,12 @@ def write_table(path: PathArg, columns: Mapping[str, Any]) -> None:
     write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
 
 
+def write_tables(path: PathArg, parts: list[Mapping[str, Any]]) -> None:
+    """Several tables with the same columns, one after the other, as one CSV."""
+    frame = pd.concat([pd.DataFrame(dict(part)) for part in parts], ignore_index=True)
+    write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
+
+
 def write_dataset(path: PathArg, data: Dataset) -> None:
     write_table(path, {"x1": data.x[:, 0], "x2": data.x[:, 1], "y": data.y})
 

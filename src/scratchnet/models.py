@@ -40,10 +40,13 @@ class Classifier:
         return sigmoid(self.logit(x))
 
 
-def neural_network(net: nn.Network, scaler: Standardizer) -> Classifier:
+def neural_network(trained: nn.FitResult, scaler: Standardizer) -> Classifier:
+    """The trained network; its title names its size, activation and learning rate."""
+    net, config = trained.network, trained.config
     return Classifier(
         "nn",
-        f"Neural network ({net.hidden_units} {net.activation} units)",
+        f"Neural network ({net.hidden_units} {net.activation} units, "
+        f"learning rate {config.learning_rate:g})",
         lambda x: nn.predict_logit(net, scaler.transform(x)),
         net.hidden_units,
     )

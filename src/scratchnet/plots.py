@@ -17,7 +17,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from scratchnet.datasets import Dataset
 from scratchnet.metrics import predict_labels
@@ -36,6 +36,8 @@ class BoundaryPanel:
     probability: Callable[[np.ndarray], np.ndarray]
     test: Dataset
     threshold: float
+    train: Dataset | None = None
+    """Drawn faintly under the test points: the data that shaped the regions."""
 
 
 def grid_over(points: np.ndarray, grid_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,13 +61,17 @@ def draw_boundary(
     )
     if probability.min() < panel.threshold < probability.max():  # else there is no boundary
         ax.contour(gx, gy, probability, levels=[panel.threshold], colors="k", linewidths=1.0)
+    if panel.train is not None:
+        for label, colour in enumerate(CLASS_COLOURS):
+            rows = panel.train.y == label
+            ax.scatter(*panel.train.x[rows].T, s=9, c=colour, alpha=0.3, linewidths=0)
     x, y = panel.test.x, panel.test.y
     wrong = predict_labels(panel.probability(x), panel.threshold) != y
     for label, colour in enumerate(CLASS_COLOURS):
         right_rows = (y == label) & ~wrong
         wrong_rows = (y == label) & wrong
-        ax.scatter(*x[right_rows].T, s=28, c=colour, edgecolors="white", linewidths=0.6)
-        ax.scatter(*x[wrong_rows].T, s=40, c=colour, marker="X", edgecolors="k", linewidths=0.6)
+        ax.scatter(*x[right_rows].T, s=55, c=colour, edgecolors="white", linewidths=0.8)
+        ax.scatter(*x[wrong_rows].T, s=80, c=colour, marker="X", edgecolors="k", linewidths=0.8)
     ax.set(
         title=panel.title,
         xlabel="x1",
@@ -82,6 +88,9 @@ def _legend_handles() -> list:
         for k in (0, 1)
     ]
     handles.append(Line2D([], [], ls="", marker="X", color="grey", mec="k", label="misclassified"))
+    handles.append(
+        Line2D([], [], ls="", marker="o", ms=4, color="grey", alpha=0.4, label="training point")
+    )
     handles.append(Line2D([], [], color="k", lw=1, label="decision boundary"))
     return handles
 
@@ -101,30 +110,60 @@ def boundary_figure(
     for ax, panel in zip(axes, panels, strict=True):
         draw_boundary(ax, panel, extent_points, grid_points)
     figure.legend(
-        handles=_legend_handles(), loc="lower center", ncols=3, fontsize="small", frameon=False
+        handles=_legend_handles(), loc="lower center", ncols=4, fontsize="small", frameon=False
     )
     return figure
 
 
+def sampled_epochs(epochs: int, points: int = 1000) -> np.ndarray:
+    """About `points` epochs (1-based) that draw the learning curve in an interactive plot:
+    every one of the first `points // 10`, then evenly spaced, and the last. The figure uses
+    every epoch; DVC's page would otherwise embed all of them for each revision."""
+    head = np.arange(1, min(epochs, points // 10) + 1)
+    rest = np.arange(0, epochs + 1, max(1, -(-epochs // points)))[1:]
+    return np.union1d(np.union1d(head, rest), [epochs])
+
+
+ZOOM_EPOCHS = 120
+"""Width of the zoomed panel: enough epochs to see a two-value alternation epoch by epoch."""
+
+
+def first_increase(cost: np.ndarray) -> int | None:
+    """The first epoch (1-based) whose cost is above the previous epoch's, if any."""
+    rising = np.flatnonzero(np.diff(cost) > 0)
+    return int(rising[0]) + 2 if rising.size else None
+
+
 def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
-    """Training cost against epoch on a log scale, the final value in the legend."""
-    figure = Figure(figsize=(7, 4.2))
-    figure.subplots_adjust(left=0.12, right=0.97, bottom=0.12, top=0.92)
-    ax = figure.subplots()
+    """The whole curve on log-log axes (the early drop gets room), and beside it the epochs
+    around the first rise of the cost, one marker per epoch, where an oscillation starts."""
+    figure = Figure(figsize=(10, 4.4))
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.84, wspace=0.28)
+    whole, zoom = figure.subplots(1, 2, width_ratios=[3, 2])
     epochs = np.arange(1, cost.size + 1)
-    ax.plot(
-        epochs,
-        np.maximum(cost, np.finfo(np.float64).tiny),  # a cost of exactly 0 has no logarithm
-        lw=0.8,
-        color=CLASS_COLOURS[0],
-        label=f"training cost, every epoch (final {cost[-1]:.4f})",
-    )
-    ax.set(title=title, xlabel="epoch", ylabel="binary cross-entropy (log scale)", yscale="log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(loc="upper right")
+    shown = np.maximum(cost, np.finfo(np.float64).tiny)  # a cost of exactly 0 has no logarithm
+    whole.plot(epochs, shown, lw=0.8, color=CLASS_COLOURS[0], label=f"final cost {cost[-1]:.4f}")
+    whole.set(xscale="log", yscale="log", xlabel="epoch (log scale)", ylabel="training cost")
+    whole.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    whole.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    whole.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    whole.grid(True, which="both", alpha=0.3)
+    onset = first_increase(cost)
+    centre = onset if onset is not None else cost.size
+    low, high = max(1, centre - ZOOM_EPOCHS // 2), min(cost.size, centre + ZOOM_EPOCHS // 2)
+    window = slice(low - 1, high)
+    zoom.plot(epochs[window], cost[window], lw=0.6, color="grey")
+    zoom.plot(epochs[window], cost[window], ls="", marker=".", ms=3, color=CLASS_COLOURS[1])
+    zoom.set(xlabel="epoch", ylabel="training cost")
+    zoom.ticklabel_format(useOffset=False, style="plain")
+    zoom.grid(True, alpha=0.3)
+    if onset is None:
+        zoom.set_title("last epochs: the cost fell at every epoch", fontsize="medium")
+    else:
+        zoom.set_title(f"from epoch {onset} the cost rises for the first time", fontsize="medium")
+        whole.axvline(onset, color=CLASS_COLOURS[1], lw=0.8, ls="--", label=f"epoch {onset}")
+    whole.legend(loc="lower left")
+    figure.suptitle(title)
     return figure
 
 
