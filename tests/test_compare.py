@@ -1,4 +1,4 @@
-"""The hidden-size report reads `dvc exp show --json` the way DVC 3 writes it."""
+"""The comparison tool reads `dvc exp show --json` as DVC 3 writes it and never mixes runs."""
 
 from __future__ import annotations
 
@@ -7,69 +7,79 @@ import pytest
 from scratchnet.errors import DataError
 from tools import compare
 
+BASE = {"nn": {"hidden_units": 40, "learning_rate": 0.9}, "split": {"seed": 69}}
 
-def entry(
-    rev: str, name: str | None, units: int, train: float, test: float, **extra: object
-) -> dict:
-    metrics = {"accuracy": test, "train_accuracy": train, "log_loss": 0.25, "roc_auc": 0.9}
+
+def entry(rev: str, name: str | None, accuracy: float, **nn: object) -> dict:
+    metrics = {
+        "nn": {"accuracy": accuracy, "train_accuracy": 0.9, "log_loss": 0.25, "roc_auc": 0.9},
+        "logreg": {"accuracy": 0.5875},
+    }
+    params = {**BASE, "nn": {**BASE["nn"], **nn}}
     return {
         "rev": rev,
         "name": name,
         "error": None,
         "experiments": None,
         "data": {
-            "params": {"params.yaml": {"data": {"nn": {"hidden_units": units}}}},
-            "metrics": {compare.METRICS: {"data": {"nn": metrics, "logreg": metrics}}},
+            "params": {"params.yaml": {"data": params}},
+            "metrics": {compare.METRICS: {"data": metrics}},
         },
-        **extra,
     }
 
 
 def exp_show_document() -> list[dict]:
-    """Workspace, a baseline with three experiments (one failed), as `dvc exp show --json`."""
-    failed = entry("c" * 40, "broken", 7, 0.0, 0.0)
+    """Workspace and a baseline with a hidden-size sweep, an unrelated run and a failed one."""
+    failed = entry("c" * 40, "broken", 0.0, hidden_units=7)
     failed["error"] = {"type": "ReproductionError", "msg": "failed"}
-    baseline = entry("a" * 40, "main", 40, 0.9875, 0.9125)
+    baseline = entry("a" * 40, "main", 0.9125)
     baseline["experiments"] = [
-        {
-            "name": "sweep",
-            "executor": None,
-            "revs": [
-                entry("b" * 40, "exp-five", 5, 0.93, 0.925),
-                entry("d" * 40, "exp-one", 1, 0.6, 0.55),
-                failed,
-            ],
-        }
+        {"name": name, "executor": None, "revs": [revision]}
+        for name, revision in [
+            ("exp-twenty", entry("b" * 40, "exp-twenty", 0.8875, hidden_units=20)),
+            ("exp-three", entry("d" * 40, "exp-three", 0.9375, hidden_units=3)),
+            ("exp-slow", entry("e" * 40, "exp-slow", 0.85, learning_rate=0.3)),
+            ("exp-both", entry("f" * 40, "exp-both", 0.8, hidden_units=4, learning_rate=0.3)),
+            ("broken", failed),
+        ]
     ]
-    return [entry("workspace", None, 40, 0.5, 0.5), baseline]
+    return [entry("workspace", None, 0.5, hidden_units=99), baseline]
 
 
-def test_runs_are_committed_results_sorted_by_hidden_units() -> None:
-    """The workspace and failed experiments are left out; the rest are ordered by size."""
-    runs = compare.runs_from_exp_show(exp_show_document())
-    assert [(run.name, run.hidden_units) for run in runs] == [
-        ("exp-one", 1),
-        ("exp-five", 5),
-        ("main", 40),
+def test_sweep_takes_the_runs_that_differ_in_that_parameter_alone() -> None:
+    runs = compare.select_runs(exp_show_document(), [], "nn.hidden_units")
+    assert [run.name for run in runs] == ["baseline", "exp-three", "exp-twenty"]
+    table = compare.markdown_table(runs).splitlines()
+    assert table[0].startswith("| run | nn.hidden_units | network train acc.")
+    assert table[2:] == [
+        "| baseline | 40 | 90.00% | 91.25% | 0.250 | 0.900 | 58.75% |",
+        "| exp-three | 3 | 90.00% | 93.75% | 0.250 | 0.900 | 58.75% |",
+        "| exp-twenty | 20 | 90.00% | 88.75% | 0.250 | 0.900 | 58.75% |",
     ]
-    assert runs[0].rev == "d" * 7 and runs[0].test_accuracy == 0.55
 
 
-def test_markdown_table_has_one_row_per_run() -> None:
-    table = compare.markdown_table(compare.runs_from_exp_show(exp_show_document()))
-    lines = table.splitlines()
-    assert len(lines) == 2 + 3
-    assert lines[2] == "| 1 | exp-one (ddddddd) | 60.00% | 55.00% | 0.250 | 0.900 |"
+def test_named_runs_label_every_parameter_that_differs() -> None:
+    runs = compare.select_runs(exp_show_document(), ["exp-slow", "exp-three"], None)
+    assert [run.name for run in runs] == ["baseline", "exp-three", "exp-slow"]
+    header = compare.markdown_table(runs).splitlines()[0]
+    assert "| nn.hidden_units | nn.learning_rate |" in header
 
 
-def test_figure_plots_train_and_test_against_units() -> None:
-    figure = compare.accuracy_figure(compare.runs_from_exp_show(exp_show_document()))
-    [ax] = figure.axes
-    assert [line.get_label() for line in ax.get_lines()] == ["train accuracy", "test accuracy"]
-    assert list(ax.get_lines()[1].get_xdata()) == [1, 5, 40]
-    assert ax.get_xscale() == "log"
+def test_figure_puts_a_numeric_sweep_on_its_axis() -> None:
+    runs = compare.select_runs(exp_show_document(), [], "nn.hidden_units")
+    [ax] = compare.accuracy_figure(runs, "nn.hidden_units").axes
+    assert list(ax.get_lines()[1].get_xdata()) == [3, 20, 40]
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "nn.hidden_units"
 
 
-def test_no_runs_is_an_error() -> None:
-    with pytest.raises(DataError, match="no committed run"):
-        compare.runs_from_exp_show([entry("workspace", None, 40, 0.5, 0.5)])
+@pytest.mark.parametrize(
+    ("names", "sweep", "problem"),
+    [
+        (["exp-nine"], None, "no experiment named 'exp-nine'"),
+        ([], "nn.colour", "nn.colour is not a parameter"),
+        ([], "split.seed", "no experiment of the baseline differs from it in split.seed alone"),
+    ],
+)
+def test_nothing_to_compare_is_an_error(names, sweep, problem) -> None:
+    with pytest.raises(DataError, match=problem):
+        compare.select_runs(exp_show_document(), names, sweep)

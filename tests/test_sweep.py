@@ -29,7 +29,8 @@ def wait_for_queue(project: Project) -> str:
 def test_queued_sweep_runs_in_parallel_and_is_compared(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """`dvc exp run --queue -S nn.hidden_units=…` + `dvc queue start -j 2` → one row per size."""
+    """`dvc exp run --queue -S nn.hidden_units=…` + `dvc queue start -j 2` → one row per size;
+    another experiment on the same baseline stays out of the sweep report."""
     project = Project.copy_of_sources(tmp_path_factory.mktemp("sweep"))
     project.dvc("repro")
     project.commit("baseline")
@@ -39,10 +40,16 @@ def test_queued_sweep_runs_in_parallel_and_is_compared(
     status = wait_for_queue(project)
     assert status.count("Success") == len(SIZES), status
 
+    project.dvc("exp", "run", "-S", "nn.learning_rate=0.3", "-n", "unrelated")
+
     out_dir = project.root / "reports" / "sweep"
-    result = project.run(sys.executable, "tools/compare.py", "--out-dir", str(out_dir))
+    result = project.run(
+        sys.executable, "tools/compare.py", "--sweep", "nn.hidden_units", "--out", str(out_dir)
+    )
     table = (out_dir / "hidden_units.md").read_text()
     assert table == result.stdout
+    assert f"wrote {out_dir / 'hidden_units.md'}" in result.stderr
     rows = table.splitlines()[2:]
-    assert sorted(int(row.split("|")[1]) for row in rows) == sorted([*SIZES, 40])
+    assert [int(row.split("|")[2]) for row in rows] == [40, *SIZES]  # baseline first
+    assert "unrelated" not in table and "learning_rate" not in table
     assert (out_dir / "hidden_units.png").read_bytes().startswith(b"\x89PNG")

@@ -1,11 +1,14 @@
-"""Hidden-size study: experiments from `dvc exp show --json` as a markdown table and a figure.
+"""Compare experiments: a Markdown table and an accuracy figure from `dvc exp show --json`.
 
     dvc exp run --queue -S 'nn.hidden_units=1,2,3,4,5,20,50'
-    dvc queue start -j 2          # wait until `dvc queue status` shows them done
-    python tools/compare.py       # → reports/sweep/hidden_units.md and hidden_units.png
+    dvc queue start -j 2                   # wait until `dvc queue status` shows them done
+    python tools/compare.py --sweep nn.hidden_units
+    python tools/compare.py exp-a exp-b    # or: named experiments
 
-Every committed baseline and experiment is a row (the workspace is not: it is what you are
-editing, not a result). A tool, not part of the pipeline: editing it reruns no stage.
+The baseline (the commit the experiments ran on) is always the first row. `--sweep PARAM` takes
+every experiment of that baseline that differs from it in PARAM alone, so other experiments
+never mix in; named experiments are taken as given. Every parameter that differs from the
+baseline gets a column. A tool, not a pipeline stage: editing it reruns nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import dataclasses
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,83 +33,131 @@ METRICS = "reports/metrics.json"
 
 @dataclasses.dataclass(frozen=True)
 class Run:
-    """One committed result: where it came from and how the network did."""
+    """One committed result: its label, its params (flattened) and its headline metrics."""
 
     name: str
-    rev: str
-    hidden_units: int
-    train_accuracy: float
-    test_accuracy: float
-    log_loss: float
-    roc_auc: float
+    params: dict[str, Any]
+    metrics: dict[str, float]
 
 
-def _entries(nodes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every baseline and experiment in `dvc exp show --json`, depth first."""
-    for node in nodes:
-        yield node
-        for group in node.get("experiments") or []:
-            yield from _entries(group.get("revs") or [])
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
-def runs_from_exp_show(document: list[dict[str, Any]]) -> list[Run]:
-    """The runs with network metrics, ordered by hidden units then name."""
-    runs = []
-    for entry in _entries(document):
-        data = entry.get("data") or {}
-        metrics = ((data.get("metrics") or {}).get(METRICS, {}).get("data") or {}).get("nn")
-        params = (data.get("params") or {}).get("params.yaml", {}).get("data", {})
-        if entry.get("rev") == "workspace" or entry.get("error") or not metrics:
-            continue
-        try:
-            runs.append(
-                Run(
-                    name=entry.get("name") or entry["rev"][:7],
-                    rev=entry["rev"][:7],
-                    hidden_units=int(params["nn"]["hidden_units"]),
-                    train_accuracy=float(metrics["train_accuracy"]),
-                    test_accuracy=float(metrics["accuracy"]),
-                    log_loss=float(metrics["log_loss"]),
-                    roc_auc=float(metrics["roc_auc"]),
-                )
+def _run(entry: dict[str, Any], label: str) -> Run:
+    data = entry.get("data") or {}
+    params = ((data.get("params") or {}).get("params.yaml") or {}).get("data") or {}
+    metrics = ((data.get("metrics") or {}).get(METRICS) or {}).get("data") or {}
+    if not params or not metrics:
+        raise DataError(f"{label} has no params or no {METRICS} in `dvc exp show`")
+    return Run(label, _flatten(params), _flatten(metrics))
+
+
+def _experiments(baseline: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for group in baseline.get("experiments") or []:
+        for entry in group.get("revs") or []:
+            if not entry.get("error"):
+                yield entry
+
+
+def select_runs(document: list[dict[str, Any]], names: list[str], sweep: str | None) -> list[Run]:
+    """The baseline, then the experiments asked for: by name, or those of the baseline that
+    differ from it in the `sweep` parameter alone."""
+    baselines = [entry for entry in document if entry.get("rev") != "workspace"]
+    if not baselines:
+        raise DataError("dvc exp show lists no commit: run `dvc exp run` on a committed project")
+    baseline = _run(baselines[0], "baseline")
+    candidates = {
+        entry.get("name") or entry["rev"][:7]: entry for entry in _experiments(baselines[0])
+    }
+    if sweep is not None:
+        if sweep not in baseline.params:
+            raise DataError(f"{sweep} is not a parameter in params.yaml")
+        runs = [_run(entry, name) for name, entry in candidates.items()]
+        runs = [run for run in runs if _differences(baseline, run) == [sweep]]
+        if not runs:
+            raise DataError(f"no experiment of the baseline differs from it in {sweep} alone")
+    else:
+        missing = [name for name in names if name not in candidates]
+        if missing:
+            raise DataError(
+                f"no experiment named {missing[0]!r} on the baseline "
+                f"(found {', '.join(sorted(candidates)) or 'none'})"
             )
-        except (KeyError, TypeError, ValueError) as error:
-            raise DataError(f"experiment {entry.get('rev')!r} lacks {error}") from None
-    if not runs:
-        raise DataError("dvc exp show lists no committed run with network metrics")
-    return sorted(runs, key=lambda run: (run.hidden_units, run.name))
+        runs = [_run(candidates[name], name) for name in names]
+    columns = _columns([baseline, *runs])
+
+    def order(run: Run) -> list[tuple[int, Any]]:
+        values = [run.params.get(column) for column in columns]
+        numeric = [isinstance(v, int | float) and not isinstance(v, bool) for v in values]
+        return [(0, v) if n else (1, str(v)) for v, n in zip(values, numeric, strict=True)] + [
+            (1, run.name)
+        ]
+
+    return [baseline, *sorted(runs, key=order)]
+
+
+def _differences(baseline: Run, run: Run) -> list[str]:
+    return sorted(key for key, value in run.params.items() if baseline.params.get(key) != value)
+
+
+def _columns(runs: list[Run]) -> list[str]:
+    """Every parameter that differs from the baseline in some run."""
+    return sorted({key for run in runs[1:] for key in _differences(runs[0], run)})
+
+
+METRIC_COLUMNS = {
+    "nn.train_accuracy": "network train acc.",
+    "nn.accuracy": "network test acc.",
+    "nn.log_loss": "network log loss",
+    "nn.roc_auc": "network ROC AUC",
+    "logreg.accuracy": "logistic test acc.",
+}
 
 
 def markdown_table(runs: list[Run]) -> str:
-    header = (
-        "| hidden units | experiment | train accuracy | test accuracy | test log loss | ROC AUC |\n"
-        "| ---: | --- | ---: | ---: | ---: | ---: |\n"
-    )
-    rows = "".join(
-        f"| {r.hidden_units} | {r.name} ({r.rev}) | {r.train_accuracy:.2%} | "
-        f"{r.test_accuracy:.2%} | {r.log_loss:.3f} | {r.roc_auc:.3f} |\n"
-        for r in runs
-    )
-    return header + rows
+    params = _columns(runs)
+    header = ["run", *params, *METRIC_COLUMNS.values()]
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    for run in runs:
+        cells = [run.name, *(str(run.params.get(key)) for key in params)]
+        for key in METRIC_COLUMNS:
+            value = run.metrics.get(key)
+            cells.append(
+                "–" if value is None else f"{value:.2%}" if "acc" in key else f"{value:.3f}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
-def accuracy_figure(runs: list[Run]) -> Figure:
-    """Train and test accuracy against hidden units (log scale), one point per run."""
+def accuracy_figure(runs: list[Run], sweep: str | None) -> Figure:
+    """Train and test accuracy per run: against the swept parameter if it is numeric (log
+    scale when it spans more than a factor of 10), else one position per run."""
     figure = Figure(figsize=(7, 4.2), layout="constrained")
     ax = figure.subplots()
-    units = np.array([run.hidden_units for run in runs])
-    for label, values, marker in (
-        ("train", [run.train_accuracy for run in runs], "o"),
-        ("test", [run.test_accuracy for run in runs], "s"),
-    ):
-        ax.plot(units, np.array(values) * 100, marker=marker, label=f"{label} accuracy")
-    ax.set(
-        xscale="log",
-        xlabel="hidden units (log scale)",
-        ylabel="accuracy (%)",
-        title="Network accuracy against hidden-layer size",
+    values = [run.params.get(sweep) for run in runs] if sweep else []
+    numeric = bool(values) and all(
+        isinstance(value, int | float) and not isinstance(value, bool) for value in values
     )
-    ax.set_xticks(sorted(set(units.tolist())), labels=[str(u) for u in sorted(set(units.tolist()))])
+    order = np.argsort(values) if numeric else np.arange(len(runs))
+    x = np.array(values, dtype=float)[order] if numeric else np.arange(len(runs))
+    for key, marker in (("nn.train_accuracy", "o"), ("nn.accuracy", "s"), ("logreg.accuracy", "^")):
+        y = np.array([runs[i].metrics.get(key, np.nan) for i in order]) * 100
+        ax.plot(x, y, marker=marker, label=METRIC_COLUMNS[key])
+    if numeric:
+        if x.min() > 0 and x.max() / x.min() > 10:
+            ax.set_xscale("log")
+        ax.set_xticks(x, labels=[f"{value:g}" for value in x])
+        ax.set_xlabel(sweep)
+    else:
+        ax.set_xticks(x, labels=[runs[i].name for i in order], rotation=20)
+    ax.set(ylabel="accuracy (%)", title="Accuracy by experiment (the baseline included)")
     ax.grid(True, alpha=0.3)
     ax.legend()
     return figure
@@ -118,10 +169,7 @@ def exp_show() -> list[dict[str, Any]]:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise DataError(f"dvc exp show failed: {result.stderr.strip()}")
-    try:
-        return json.loads(result.stdout)
-    except json.JSONDecodeError as error:
-        raise DataError(f"dvc exp show printed no JSON: {error}") from None
+    return json.loads(result.stdout)
 
 
 def read_exp_show(path: Path) -> list[dict[str, Any]]:
@@ -133,21 +181,34 @@ def read_exp_show(path: Path) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--exp-show", type=Path, help="saved `dvc exp show --json` output")
-    parser.add_argument("--out-dir", type=Path, default=Path("reports/sweep"))
-    parser.add_argument("--dpi", type=int, default=100)
+    parser = argparse.ArgumentParser(
+        prog="compare",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("experiments", nargs="*", help="experiment names to compare")
+    parser.add_argument(
+        "--sweep", metavar="PARAM", help="every experiment that differs in PARAM alone"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports/sweep"), help="folder for the table and figure"
+    )
+    parser.add_argument("--dpi", type=int, default=100, help="resolution of the figure")
+    parser.add_argument("--exp-show", type=Path, help="a saved `dvc exp show --json` output")
     args = parser.parse_args(argv)
+    if bool(args.experiments) == bool(args.sweep):
+        parser.error("give experiment names or --sweep PARAM (one of the two)")
     try:
         document = read_exp_show(args.exp_show) if args.exp_show else exp_show()
-        runs = runs_from_exp_show(document)
-        io.write_bytes(args.out_dir / "hidden_units.md", markdown_table(runs).encode())
-        io.write_bytes(
-            args.out_dir / "hidden_units.png", plots.to_png(accuracy_figure(runs), args.dpi)
-        )
+        runs = select_runs(document, args.experiments, args.sweep)
+        stem = args.sweep.rsplit(".", 1)[-1] if args.sweep else "experiments"
+        table, figure = args.out / f"{stem}.md", args.out / f"{stem}.png"
+        io.write_bytes(table, markdown_table(runs).encode())
+        io.write_bytes(figure, plots.to_png(accuracy_figure(runs, args.sweep), args.dpi))
     except ScratchnetError as error:
         raise SystemExit(f"compare: error: {error}") from None
     print(markdown_table(runs), end="")
+    print(f"compare: wrote {table} and {figure} ({len(runs)} runs)", file=sys.stderr)
 
 
 if __name__ == "__main__":
