@@ -157,7 +157,8 @@ def accuracy_figure(runs: list[Run], sweep: str | None) -> Figure:
         ax.set_xlabel(sweep)
     else:
         ax.set_xticks(x, labels=[runs[i].name for i in order], rotation=20)
-    ax.set(ylabel="accuracy (%)", title="Accuracy by experiment (the baseline included)")
+    title = f"Accuracy against {sweep}" if numeric else "Accuracy by experiment"
+    ax.set(ylabel="accuracy (%)", title=f"{title} (the baseline included)")
     ax.grid(True, alpha=0.3)
     ax.legend()
     return figure
