@@ -8,7 +8,7 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import io, metrics, models, params, plots
+    from scratchnet import curves, io, metrics, models, params
 
     config = io.read_section(args.params, params.EvaluateParams)
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
@@ -37,7 +37,7 @@ def main(args: argparse.Namespace) -> str:
             f"ROC AUC {scores['roc_auc']:.3f}"
         )
     io.write_tables(args.roc, roc_rows)
-    epochs = plots.sampled_epochs(trained.cost_history.size)
+    epochs = curves.sampled_epochs(trained.cost_history.size)
     io.write_table(args.learning_curve, {"epoch": epochs, "cost": trained.cost_history[epochs - 1]})
     io.write_json(args.metrics, document)
     return f"{args.metrics} and the data of 4 plots"

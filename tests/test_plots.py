@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnet import plots
+from scratchnet import curves, plots
 
 
 def test_first_increase_is_the_first_epoch_above_its_predecessor() -> None:
-    assert plots.first_increase(np.array([3.0, 2.0, 1.0])) is None
-    assert plots.first_increase(np.array([3.0, 2.0, 2.5, 2.0, 2.6])) == 3
+    assert curves.first_increase(np.array([3.0, 2.0, 1.0])) is None
+    assert curves.first_increase(np.array([3.0, 2.0, 2.5, 2.0, 2.6])) == 3
 
 
 @pytest.mark.parametrize("epochs", [1, 7, 999, 1000, 1001, 60_000, 100_000_000])
 def test_sampled_epochs_cover_start_and_end_in_about_a_thousand_points(epochs: int) -> None:
-    sampled = plots.sampled_epochs(epochs)
+    sampled = curves.sampled_epochs(epochs)
     assert sampled[0] == 1 and sampled[-1] == epochs
     assert np.all(np.diff(sampled) > 0)
     assert sampled.size <= 1101

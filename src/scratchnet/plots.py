@@ -19,6 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator
 
+from scratchnet.curves import first_increase
 from scratchnet.datasets import Dataset
 from scratchnet.metrics import predict_labels
 
@@ -115,23 +116,8 @@ def boundary_figure(
     return figure
 
 
-def sampled_epochs(epochs: int, points: int = 1000) -> np.ndarray:
-    """About `points` epochs (1-based) that draw the learning curve in an interactive plot:
-    every one of the first `points // 10`, then evenly spaced, and the last. The figure uses
-    every epoch; DVC's page would otherwise embed all of them for each revision."""
-    head = np.arange(1, min(epochs, points // 10) + 1)
-    rest = np.arange(0, epochs + 1, max(1, -(-epochs // points)))[1:]
-    return np.union1d(np.union1d(head, rest), [epochs])
-
-
 ZOOM_EPOCHS = 120
 """Width of the zoomed panel: enough epochs to see a two-value alternation epoch by epoch."""
-
-
-def first_increase(cost: np.ndarray) -> int | None:
-    """The first epoch (1-based) whose cost is above the previous epoch's, if any."""
-    rising = np.flatnonzero(np.diff(cost) > 0)
-    return int(rising[0]) + 2 if rising.size else None
 
 
 def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
