@@ -33,7 +33,7 @@ def main(args: argparse.Namespace) -> str:
         )
         scores = document[name]
         print(
-            f"evaluate: {classifier.title}: test accuracy {scores['accuracy']:.2%}, "
+            f"evaluate: {name}: test accuracy {scores['accuracy']:.2%}, "
             f"ROC AUC {scores['roc_auc']:.3f}"
         )
     io.write_tables(args.roc, roc_rows)

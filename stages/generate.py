@@ -22,6 +22,8 @@ def main(args: argparse.Namespace) -> str:
                 f"data.kind = {config.kind!r}: your own data must be a file in {args.own_data}/, "
                 "which this stage depends on, so that DVC reruns it when the file changes"
             )
+        if not source.is_file():
+            raise ParamsError(f"data.kind = {config.kind!r}: no such file")
         data = io.read_dataset(source)
     io.write_dataset(args.dataset, data)
     return f"{args.dataset} ({len(data)} rows, {config.kind})"

@@ -15,7 +15,7 @@ def main(args: argparse.Namespace) -> str:
     io.write_dataset(args.train, train)
     io.write_dataset(args.test, test)
     io.write_scaler(args.scaler, split.fit_scaler(train, config))
-    return f"{args.train} ({len(train)} rows), {args.test} ({len(test)} rows), {args.scaler}"
+    return f"{len(train)} training rows, {len(test)} test rows and the scaler"
 
 
 if __name__ == "__main__":

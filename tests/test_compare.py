@@ -47,8 +47,9 @@ def exp_show_document() -> list[dict]:
 
 
 def test_sweep_takes_the_runs_that_differ_in_that_parameter_alone() -> None:
-    runs = compare.select_runs(exp_show_document(), [], "nn.hidden_units")
+    runs, notes = compare.select_runs(exp_show_document(), [], "nn.hidden_units")
     assert [run.name for run in runs] == ["baseline", "exp-three", "exp-twenty"]
+    assert notes == []
     table = compare.markdown_table(runs).splitlines()
     assert table[0].startswith("| run | nn.hidden_units | network train acc.")
     assert table[2:] == [
@@ -58,15 +59,31 @@ def test_sweep_takes_the_runs_that_differ_in_that_parameter_alone() -> None:
     ]
 
 
+def test_a_value_run_twice_keeps_the_newer_run_and_says_so() -> None:
+    document = exp_show_document()
+    again = entry("9" * 40, "exp-three-again", 0.9, hidden_units=3)
+    document[1]["experiments"].append({"name": "again", "executor": None, "revs": [again]})
+    stamps = {"exp-three": "2026-01-01T10:00:00", "exp-three-again": "2026-01-02T10:00:00"}
+    for group in document[1]["experiments"]:
+        revision = group["revs"][0]
+        revision["data"]["timestamp"] = stamps.get(revision["name"], "2025-12-31T10:00:00")
+    runs, notes = compare.select_runs(document, [], "nn.hidden_units")
+    assert [run.name for run in runs] == ["baseline", "exp-three-again", "exp-twenty"]
+    assert notes == [
+        "nn.hidden_units = 3: exp-three-again is newer than exp-three, which is left out "
+        "(name experiments to choose)"
+    ]
+
+
 def test_named_runs_label_every_parameter_that_differs() -> None:
-    runs = compare.select_runs(exp_show_document(), ["exp-slow", "exp-three"], None)
+    runs, _ = compare.select_runs(exp_show_document(), ["exp-slow", "exp-three"], None)
     assert [run.name for run in runs] == ["baseline", "exp-three", "exp-slow"]
     header = compare.markdown_table(runs).splitlines()[0]
     assert "| nn.hidden_units | nn.learning_rate |" in header
 
 
 def test_figure_puts_a_numeric_sweep_on_its_axis() -> None:
-    runs = compare.select_runs(exp_show_document(), [], "nn.hidden_units")
+    runs, _ = compare.select_runs(exp_show_document(), [], "nn.hidden_units")
     [ax] = compare.accuracy_figure(runs, "nn.hidden_units").axes
     assert list(ax.get_lines()[1].get_xdata()) == [3, 20, 40]
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "nn.hidden_units"

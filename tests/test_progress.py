@@ -35,7 +35,7 @@ def test_terminal_bar_fits_the_width_shows_eta_and_keeps_the_checkpoint_lines(wi
     """Every redraw of the bar fits the terminal and shows elapsed<remaining; the checkpoint
     lines stay; the bar is gone at the end."""
     stream = io.StringIO()
-    progress = TrainingProgress(60_000, 10_000, stream, width=width)
+    progress = TrainingProgress(60_000, 10_000, stream, width=width, min_seconds=0)
     assert 10_000 % progress.every == 0 and progress.every <= 300
     output = ESCAPE.sub("", drive(progress, 60_000))
     segments = [segment for line in output.split("\n") for segment in line.split("\r")]

@@ -6,8 +6,9 @@
     python tools/compare.py exp-a exp-b    # or: named experiments
 
 The baseline (the commit the experiments ran on) is always the first row. `--sweep PARAM` takes
-every experiment of that baseline that differs from it in PARAM alone, so other experiments
-never mix in; named experiments are taken as given. Every parameter that differs from the
+every experiment of that baseline that differs from it in PARAM alone (for a value run twice,
+the newer run, with a note), so other experiments never mix in; named experiments are taken
+as given. Every parameter that differs from the
 baseline gets a column. A tool, not a pipeline stage: editing it reruns nothing.
 """
 
@@ -38,6 +39,7 @@ class Run:
     name: str
     params: dict[str, Any]
     metrics: dict[str, float]
+    timestamp: str = ""
 
 
 def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -56,7 +58,7 @@ def _run(entry: dict[str, Any], label: str) -> Run:
     metrics = ((data.get("metrics") or {}).get(METRICS) or {}).get("data") or {}
     if not params or not metrics:
         raise DataError(f"{label} has no params or no {METRICS} in `dvc exp show`")
-    return Run(label, _flatten(params), _flatten(metrics))
+    return Run(label, _flatten(params), _flatten(metrics), str(data.get("timestamp") or ""))
 
 
 def _experiments(baseline: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -66,9 +68,12 @@ def _experiments(baseline: dict[str, Any]) -> Iterator[dict[str, Any]]:
                 yield entry
 
 
-def select_runs(document: list[dict[str, Any]], names: list[str], sweep: str | None) -> list[Run]:
+def select_runs(
+    document: list[dict[str, Any]], names: list[str], sweep: str | None
+) -> tuple[list[Run], list[str]]:
     """The baseline, then the experiments asked for: by name, or those of the baseline that
-    differ from it in the `sweep` parameter alone."""
+    differ from it in the `sweep` parameter alone (the newest one for each value); and a note
+    for each experiment left out because a newer one had the same value."""
     baselines = [entry for entry in document if entry.get("rev") != "workspace"]
     if not baselines:
         raise DataError("dvc exp show lists no commit: run `dvc exp run` on a committed project")
@@ -76,6 +81,7 @@ def select_runs(document: list[dict[str, Any]], names: list[str], sweep: str | N
     candidates = {
         entry.get("name") or entry["rev"][:7]: entry for entry in _experiments(baselines[0])
     }
+    notes: list[str] = []
     if sweep is not None:
         if sweep not in baseline.params:
             raise DataError(f"{sweep} is not a parameter in params.yaml")
@@ -83,6 +89,16 @@ def select_runs(document: list[dict[str, Any]], names: list[str], sweep: str | N
         runs = [run for run in runs if _differences(baseline, run) == [sweep]]
         if not runs:
             raise DataError(f"no experiment of the baseline differs from it in {sweep} alone")
+        newest: dict[str, Run] = {}
+        for run in sorted(runs, key=lambda run: (run.timestamp, run.name)):
+            older = newest.get(repr(run.params[sweep]))
+            if older is not None:
+                notes.append(
+                    f"{sweep} = {run.params[sweep]}: {run.name} is newer than {older.name}, "
+                    f"which is left out (name experiments to choose)"
+                )
+            newest[repr(run.params[sweep])] = run
+        runs = list(newest.values())
     else:
         missing = [name for name in names if name not in candidates]
         if missing:
@@ -100,7 +116,7 @@ def select_runs(document: list[dict[str, Any]], names: list[str], sweep: str | N
             (1, run.name)
         ]
 
-    return [baseline, *sorted(runs, key=order)]
+    return [baseline, *sorted(runs, key=order)], notes
 
 
 def _differences(baseline: Run, run: Run) -> list[str]:
@@ -173,8 +189,9 @@ def exp_show() -> list[dict[str, Any]]:
     return json.loads(result.stdout)
 
 
-def read_exp_show(path: Path) -> list[dict[str, Any]]:
+def read_exp_show(path: str | Path) -> list[dict[str, Any]]:
     """A saved `dvc exp show --json` output."""
+    path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -185,23 +202,27 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="compare",
         description=__doc__.split("\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("experiments", nargs="*", help="experiment names to compare")
     parser.add_argument(
         "--sweep", metavar="PARAM", help="every experiment that differs in PARAM alone"
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("reports/sweep"), help="folder for the table and figure"
+        "--out",
+        type=Path,
+        default=Path("reports/sweep"),
+        help="folder for the table and figure (default: %(default)s)",
     )
-    parser.add_argument("--dpi", type=int, default=100, help="resolution of the figure")
+    parser.add_argument(
+        "--dpi", type=int, default=100, help="resolution of the figure (default: %(default)s)"
+    )
     parser.add_argument("--exp-show", type=Path, help="a saved `dvc exp show --json` output")
     args = parser.parse_args(argv)
     if bool(args.experiments) == bool(args.sweep):
         parser.error("give experiment names or --sweep PARAM (one of the two)")
     try:
         document = read_exp_show(args.exp_show) if args.exp_show else exp_show()
-        runs = select_runs(document, args.experiments, args.sweep)
+        runs, notes = select_runs(document, args.experiments, args.sweep)
         stem = args.sweep.rsplit(".", 1)[-1] if args.sweep else "experiments"
         table, figure = args.out / f"{stem}.md", args.out / f"{stem}.png"
         io.write_bytes(table, markdown_table(runs).encode())
@@ -209,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     except ScratchnetError as error:
         raise SystemExit(f"compare: error: {error}") from None
     print(markdown_table(runs), end="")
+    for note in notes:
+        print(f"compare: {note}", file=sys.stderr)
     print(f"compare: wrote {table} and {figure} ({len(runs)} runs)", file=sys.stderr)
 
 

@@ -111,7 +111,11 @@ def boundary_figure(
     for ax, panel in zip(axes, panels, strict=True):
         draw_boundary(ax, panel, extent_points, grid_points)
     figure.legend(
-        handles=_legend_handles(), loc="lower center", ncols=4, fontsize="small", frameon=False
+        handles=_legend_handles(),
+        loc="lower center",
+        ncols=4 if len(panels) > 1 else 3,
+        fontsize="small",
+        frameon=False,
     )
     return figure
 

@@ -21,10 +21,18 @@ nothing."""
 class TrainingProgress:
     """A `progress(epoch, cost, elapsed)` callback for `nn.fit`; pass `every` as its period.
 
-    `width` is the terminal's width in columns, or None when `stream` is not a terminal.
+    `width` is the terminal's width in columns, or None when `stream` is not a terminal; the
+    bar is redrawn at most every `min_seconds`, however often it is called.
     """
 
-    def __init__(self, epochs: int, log_every: int, stream: TextIO, width: int | None) -> None:
+    def __init__(
+        self,
+        epochs: int,
+        log_every: int,
+        stream: TextIO,
+        width: int | None,
+        min_seconds: float = 0.1,
+    ) -> None:
         self.epochs, self.log_every, self.stream = epochs, log_every, stream
         self.every = math.gcd(log_every, max(1, epochs // BAR_STEPS)) if width else log_every
         self.bar = None
@@ -35,7 +43,7 @@ class TrainingProgress:
                 ncols=width,
                 unit="epoch",
                 leave=False,
-                mininterval=0,  # `every` already spaces the redraws
+                mininterval=min_seconds,
                 bar_format="{percentage:3.0f}%|{bar}| {elapsed}<{remaining}  {desc}",
             )
 
