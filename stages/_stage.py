@@ -2,33 +2,49 @@
 
 `dvc.yaml` passes every path on the command line; the scripts hold no second copy. A stage fails
 with one line on stderr and a non-zero exit status: 1 for bad input, 130 for Ctrl-C or SIGTERM.
-The handlers are in place before `main` runs, and stages import NumPy and scratchnet inside
-`main`, so an interruption during those slow imports ends the same way. Outputs are written
-atomically (`scratchnet.io.write_bytes`), so an interrupted stage leaves no half-written file.
+
+Ctrl-C and SIGTERM are handled from the moment this module is imported (the first thing each
+stage script does): the handler removes the temporary files of this stage's outputs, prints one
+line and ends the process at once. Raising an exception instead would land wherever Python
+happens to be, which during an import or inside matplotlib can be swallowed or turned into an
+unrelated error. Outputs are written atomically (`scratchnet.io.write_bytes`), so ending at any
+moment leaves no half-written file.
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import signal
 import sys
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from scratchnet.errors import ScratchnetError  # standard library only: no slow imports yet
-
+NAME = Path(sys.argv[0]).stem
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+_paths: list[Path] = []
+"""The paths on this stage's command line, once parsed: where temporary files may be."""
 
 
-class Terminated(KeyboardInterrupt):
-    """Raised in place of SIGTERM's default action, so cleanup code runs as for Ctrl-C."""
+def _interrupted(signum: int, _frame: FrameType | None) -> None:
+    # Not (fully) imported yet: nothing can have been written yet.
+    remove_leftovers = getattr(sys.modules.get("scratchnet.io"), "remove_leftovers", None)
+    if remove_leftovers is not None:
+        for path in _paths:
+            remove_leftovers(path)
+    reason = "interrupted" if signum == signal.SIGINT else "terminated"
+    os.write(2, f"{NAME}: {reason} (signal {signum}); no output was half-written\n".encode())
+    os._exit(EXIT_INTERRUPTED)
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise Terminated(f"terminated by signal {signum}")
+signal.signal(signal.SIGINT, _interrupted)
+signal.signal(signal.SIGTERM, _interrupted)
+
+import argparse  # noqa: E402  (after the handlers: a Ctrl-C from here on is one line)
+import warnings  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+from scratchnet.errors import ScratchnetError  # noqa: E402  (standard library only)
 
 
 def run(
@@ -40,31 +56,27 @@ def run(
     """Parse `--params` and one required `--<name> PATH` per entry of `paths` (its help text),
     run `main(args)`, print the line it returns (what the stage wrote), and turn expected
     failures into one line and an exit status."""
-    signal.signal(signal.SIGTERM, _terminate)
-    name = Path(sys.argv[0]).stem
-    warnings.showwarning = lambda message, *_: print(f"{name}: warning: {message}", file=sys.stderr)
-    try:
-        parser = argparse.ArgumentParser(prog=name, description=description)
+    warnings.showwarning = lambda message, *_: print(f"{NAME}: warning: {message}", file=sys.stderr)
+    parser = argparse.ArgumentParser(prog=NAME, description=description)
+    parser.add_argument(
+        "--params",
+        type=Path,
+        default=Path("params.yaml"),
+        metavar="PATH",
+        help="params file (default: %(default)s)",
+    )
+    for option, help_text in paths.items():
         parser.add_argument(
-            "--params",
+            f"--{option.replace('_', '-')}",
             type=Path,
-            default=Path("params.yaml"),
+            required=True,
             metavar="PATH",
-            help="params file (default: %(default)s)",
+            help=help_text,
         )
-        for option, help_text in paths.items():
-            parser.add_argument(
-                f"--{option.replace('_', '-')}",
-                type=Path,
-                required=True,
-                metavar="PATH",
-                help=help_text,
-            )
-        print(f"{name}: wrote {main(parser.parse_args(argv))}")
-    except KeyboardInterrupt as interruption:
-        reason = str(interruption) or "interrupted"
-        print(f"{name}: {reason}; no output was half-written", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+    args = parser.parse_args(argv)
+    _paths.extend(value for value in vars(args).values() if isinstance(value, Path))
+    try:
+        print(f"{NAME}: wrote {main(args)}")
     except ScratchnetError as error:
-        print(f"{name}: error: {error}", file=sys.stderr)
+        print(f"{NAME}: error: {error}", file=sys.stderr)
         sys.exit(EXIT_ERROR)

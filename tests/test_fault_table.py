@@ -152,6 +152,13 @@ def nested_json(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
+MERGE_BOMB = "\n".join(
+    ["mb0: &m0 {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}"]
+    + [
+        f"mb{i}: &m{i} {{{', '.join(f'x{j}: {{<<: *m{i - 1}}}' for j in range(10))}}}"
+        for i in range(1, 13)
+    ]
+)
 ALIAS_BOMB = "\n".join(
     ["bomb0: &b0 [x, x, x, x, x, x, x, x, x, x]"]
     + [f"bomb{i}: &b{i} [{', '.join([f'*b{i - 1}'] * 10)}]" for i in range(1, 10)]
@@ -243,7 +250,33 @@ FAULTS: dict[str, Fault] = {
         lambda f: f.params_text(
             lambda t: ALIAS_BOMB + "\n" + t.replace("hidden_units: 40", "hidden_units: *b9")
         ),
-        r"nn\.hidden_units = \[\[.*\.\.\.\] is invalid",
+        r"params\.yaml:2:\d+: aliases \(\*b0\) are not allowed in params",
+    ),
+    "params: merge-key alias bomb": Fault(
+        "train_nn",
+        lambda f: f.params_text(lambda t: MERGE_BOMB + "\n" + t),
+        r"params\.yaml:2:\d+: aliases \(\*m0\) are not allowed in params",
+    ),
+    "params: nested 100,000 deep": Fault(
+        "train_nn",
+        lambda f: f.params_text(lambda t: t + "deep: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        r"nested deeper than 20 levels",
+    ),
+    "params: tagged scalar !!int x": Fault(
+        "train_nn", lambda f: f.params("nn", "epochs", "!!int x"), r"invalid literal for int\(\)"
+    ),
+    "params: a control character": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "activation", "tanh\x07"),
+        r"params\.yaml:\d+:\d+: character '\\x07'",
+    ),
+    "params: a device, not a file": Fault(
+        "train_nn", lambda f: {"params": Path("/dev/zero")}, r"/dev/zero is not a regular file"
+    ),
+    "params: noise 1.7e308": Fault(
+        "generate",
+        lambda f: f.params("data", "noise", "1.7e308"),
+        r"data\.noise = 1\.7e\+308 is out of range",
     ),
     "params: file of 2 MB": Fault(
         "train_nn",
@@ -337,7 +370,10 @@ FAULTS: dict[str, Fault] = {
     "csv: missing": Fault(
         "train_nn", lambda f: {"train": f.folder / "gone.csv"}, r"gone\.csv not found"
     ),
-    "csv: a folder": Fault("train_nn", lambda f: {"train": f.folder}, r"cannot be read"),
+    "csv: a folder": Fault("train_nn", lambda f: {"train": f.folder}, r"is not a regular file"),
+    "csv: a device, not a file": Fault(
+        "split", lambda f: {"dataset": Path("/dev/urandom")}, r"/dev/urandom is not a regular file"
+    ),
     # model files
     "model: garbage": Fault(
         "evaluate",
@@ -359,6 +395,11 @@ FAULTS: dict[str, Fault] = {
     ),
     "model: the wrong kind": Fault(
         "evaluate", lambda f: {"nn": f.good(LOGREG)}, r"holds a 'logreg' model, expected 'nn'"
+    ),
+    "model: meta header claiming 10^12 characters": Fault(
+        "evaluate",
+        lambda f: f.model("logreg", LOGREG, {"meta": npy_header((10**12,), descr="<U1")}),
+        r"logreg\.npz has no valid meta member",
     ),
     "model: no meta": Fault(
         "evaluate", lambda f: f.model("nn", NN, {"meta": None}), r"no valid meta member"

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
@@ -56,21 +57,31 @@ PathArg = str | os.PathLike[str]
 # --- writing ---------------------------------------------------------------------------------
 
 
+def remove_leftovers(path: PathArg) -> None:
+    """Remove the temporary files that interrupted writes of `path` left beside it (only
+    `.NAME.<random>.tmp`, not another output's `.NAME.bak.<random>.tmp`)."""
+    path = Path(path)
+    leftover = re.compile(re.escape(f".{path.name}.") + r"[^.]+\.tmp")
+    for stale in path.parent.glob(glob.escape(f".{path.name}.") + "*.tmp"):
+        if leftover.fullmatch(stale.name):
+            stale.unlink(missing_ok=True)
+
+
 def write_bytes(path: PathArg, payload: bytes) -> None:
     """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        leftover = re.compile(re.escape(f".{path.name}.") + r"[^.]+\.tmp")
-        for stale in path.parent.glob(glob.escape(f".{path.name}.") + "*.tmp"):
-            if leftover.fullmatch(stale.name):  # not `.{path.name}.bak.….tmp` of another output
-                stale.unlink(missing_ok=True)
+        remove_leftovers(path)
         descriptor, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(descriptor, 0o666 & ~umask)  # what open() would give, not mkstemp's 0600
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(payload)
         Path(temporary).replace(path)
@@ -110,9 +121,10 @@ def write_dataset(path: PathArg, data: Dataset) -> None:
 
 MAX_PARAMS_BYTES = 1 << 20
 MAX_JSON_BYTES = 1 << 20
-MAX_TABLE_BYTES = 1 << 30
+MAX_TABLE_BYTES = 640 << 20
 """Input files larger than this are refused before they are read (params and metrics are a few
-KB; a table of `params.MAX_SAMPLES` rows is about 600 MB)."""
+KB; a table of `params.MAX_SAMPLES` rows, the most a table may have, is about 600 MB and needs
+about 4 GiB to read)."""
 MAX_MODEL_META_BYTES = 1 << 16
 
 
@@ -125,7 +137,10 @@ def _read_text(path: PathArg, limit: int, error: type[ScratchnetError] = DataErr
     """The UTF-8 text of `path`, refused before reading if it is over `limit` bytes."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise error(f"{path} is not a regular file")
+        size = status.st_size
         if size > limit:
             raise error(f"{path} is {size:,} bytes, more than the {limit:,} this input may have")
         return path.read_text(encoding="utf-8")
@@ -135,25 +150,57 @@ def _read_text(path: PathArg, limit: int, error: type[ScratchnetError] = DataErr
         raise error(f"{path} cannot be read: {problem}") from None
 
 
+MAX_PARAMS_DEPTH = 20
+"""params.yaml is sections of keys: nesting deeper than this is a mistake, refused before it
+costs anything."""
+
+
+def _check_params_events(path: Path, text: str) -> None:
+    """Refuse aliases (`*name`, `<<: *name`) and deep nesting from the parser's events, before
+    anything is built: an alias bomb of a few hundred bytes expands into billions of nodes."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
+    for event in YAML(typ="safe").parse(text):
+        where = f"{path}:{event.start_mark.line + 1}:{event.start_mark.column + 1}"
+        if isinstance(event, AliasEvent):
+            raise ParamsError(f"{where}: aliases (*{event.anchor}) are not allowed in params")
+        depth += isinstance(event, CollectionStartEvent) - isinstance(event, CollectionEndEvent)
+        if depth > MAX_PARAMS_DEPTH:
+            raise ParamsError(f"{where}: nested deeper than {MAX_PARAMS_DEPTH} levels")
+
+
 def read_params(path: PathArg) -> dict[str, Any]:
     """The params document, parsed by the YAML 1.2 loader DVC uses, so what runs is what
-    `dvc.lock` records (see `dvc.utils.serialize.parse_yaml`); duplicate keys are refused."""
+    `dvc.lock` records (see `dvc.utils.serialize.parse_yaml`); duplicate keys, aliases and
+    deep nesting are refused."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     path = Path(path)
     if not path.exists():
         raise ParamsError(f"params file {path} not found")
     text = _read_text(path, MAX_PARAMS_BYTES, ParamsError)
     try:
+        _check_params_events(path, text)
         document = YAML(typ="safe").load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = " ".join(str(error.problem or error.context or "invalid YAML").split())
         raise ParamsError(f"{where}: {problem}") from None
-    except (YAMLError, RecursionError) as error:
-        problem = " ".join(str(error).split()) or "nested too deeply"
+    except ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = error.character
+        shown = repr(chr(character) if isinstance(character, int) else character)
+        raise ParamsError(
+            f"{path}:{line}:{column}: character {shown} is not allowed in YAML"
+        ) from None
+    except (YAMLError, ValueError, KeyError, TypeError) as error:  # e.g. `!!int x`
+        problem = " ".join(str(error).split()) or type(error).__name__
         raise ParamsError(f"{path}: {params.quote(problem)}") from None
     if document is None:
         return {}
@@ -216,6 +263,8 @@ def read_table(path: PathArg, columns: tuple[str, ...]) -> tuple[dict[str, np.nd
                     f"the header (line 1) has {fields}"
                 )
             numbers.append(number)
+    if len(numbers) > params.MAX_SAMPLES:
+        raise DataError(f"{path} has {len(numbers):,} rows, more than {params.MAX_SAMPLES:,}")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except pd.errors.ParserError as error:  # quoting, which these files never need
@@ -322,9 +371,20 @@ def _read_meta(archive: zipfile.ZipFile, path: Path, kind: str) -> dict[str, Any
     if info is None or info.file_size > MAX_MODEL_META_BYTES:
         raise ModelFileError(f"{path} has no valid meta member: not a scratchnet model file")
     with archive.open(info) as member:
-        meta = np.lib.format.read_array(member, allow_pickle=False)
+        version = np.lib.format.read_magic(member)
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _, dtype = read_header(member)
+        text = None
+        if shape == () and dtype.kind == "U" and dtype.itemsize <= MAX_MODEL_META_BYTES:
+            data = member.read(dtype.itemsize + 1)
+            if len(data) == dtype.itemsize:  # the header's size, not more
+                text = str(np.frombuffer(data, dtype)[0])
     try:
-        document = json.loads(str(meta)) if meta.dtype.kind == "U" and meta.ndim == 0 else None
+        document = json.loads(text) if text is not None else None
     except json.JSONDecodeError:
         document = None
     if not isinstance(document, dict):

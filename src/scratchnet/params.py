@@ -28,6 +28,7 @@ MAX_SAMPLES = 10_000_000
 MAX_HIDDEN_UNITS = 100_000
 MAX_EPOCHS = 100_000_000
 MAX_INIT_SCALE = 1e3
+MAX_NOISE = 100.0
 """Upper bounds that catch a typo (an extra zero or three) before it becomes a MemoryError or a
 run of weeks; all far beyond anything this experiment needs. Initial weights beyond ±1000
 saturate every unit (and overflow float32 long before its limit)."""
@@ -75,7 +76,13 @@ class DataParams:
             4 <= self.n_samples <= MAX_SAMPLES,
             f"an integer from 4 to {MAX_SAMPLES:,}",
         )
-        _require("data", "noise", self.noise, self.noise >= 0, "a number >= 0")
+        _require(
+            "data",
+            "noise",
+            self.noise,
+            0 <= self.noise <= MAX_NOISE,
+            f"a number from 0 to {MAX_NOISE:g}",
+        )
         _require("data", "seed", self.seed, self.seed >= 0, "an integer >= 0")
 
     @property

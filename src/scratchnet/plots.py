@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator
 
-from scratchnet.curves import first_increase
+from scratchnet.curves import first_increase, sampled_epochs
 from scratchnet.datasets import Dataset
 from scratchnet.metrics import predict_labels
 
@@ -120,6 +120,8 @@ def boundary_figure(
     return figure
 
 
+CURVE_POINTS = 20_000
+"""At most about this many epochs are drawn in the whole-curve panel (every epoch up to it)."""
 ZOOM_EPOCHS = 120
 """Width of the zoomed panel: enough epochs to see a two-value alternation epoch by epoch."""
 
@@ -131,8 +133,9 @@ def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
     figure.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.84, wspace=0.28)
     whole, zoom = figure.subplots(1, 2, width_ratios=[3, 2])
     epochs = np.arange(1, cost.size + 1)
-    shown = np.maximum(cost, np.finfo(np.float64).tiny)  # a cost of exactly 0 has no logarithm
-    whole.plot(epochs, shown, lw=0.8, color=CLASS_COLOURS[0], label=f"final cost {cost[-1]:.4f}")
+    sampled = sampled_epochs(cost.size, CURVE_POINTS)  # bounded memory for any epoch count
+    shown = np.maximum(cost[sampled - 1], np.finfo(np.float64).tiny)  # log(0) does not exist
+    whole.plot(sampled, shown, lw=0.8, color=CLASS_COLOURS[0], label=f"final cost {cost[-1]:.4f}")
     whole.set(xscale="log", yscale="log", xlabel="epoch (log scale)", ylabel="training cost")
     whole.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     whole.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
