@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 
 import pytest
 from ruamel.yaml import YAML
@@ -196,3 +197,25 @@ def test_own_data_is_a_dependency(project: Project) -> None:
     example.write_text(example.read_text().replace("\n1.0,", "\n1.5,", 1))
     assert "generate" in project.dvc("status", "--json").stdout
     assert stages_run(project.dvc("repro").stdout)[:1] == ["generate"]
+
+
+def test_committed_lock_matches_the_committed_code_and_params(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """dvc.lock as committed records the current scripts, package, params and commands: in a
+    copy without outputs, DVC finds only missing files, nothing modified."""
+    project = Project.copy_of_sources(tmp_path_factory.mktemp("lock"))
+    for name in ("dvc.lock", "params.yaml"):
+        shutil.copy2(ROOT / name, project.root / name)
+    status = json.loads(project.dvc("status", "--json").stdout)
+    stale = {
+        stage: change
+        for stage, changes in status.items()
+        for change in changes
+        if isinstance(change, dict)
+        and (
+            set(change) - {"changed deps", "changed outs"}
+            or any(state != "deleted" for state in change.get("changed deps", {}).values())
+        )
+    }
+    assert stale == {}
