@@ -20,6 +20,14 @@ from pathlib import Path
 from types import FrameType
 
 NAME = Path(sys.argv[0]).stem
+MODEL_INPUTS = {
+    "train": "training rows (CSV)",
+    "test": "test rows (CSV)",
+    "scaler": "standardisation statistics (.npz)",
+    "nn": "network model file (.npz)",
+    "logreg": "logistic-regression model file (.npz)",
+}
+"""The inputs of the stages that use both trained models (evaluate, plot)."""
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 _paths: list[Path] = []

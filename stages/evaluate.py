@@ -12,12 +12,8 @@ def main(args: argparse.Namespace) -> str:
 
     config = io.read_section(args.params, params.EvaluateParams)
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    scaler = io.read_scaler(args.scaler)
     trained = io.read_network(args.nn)
-    classifiers = {
-        "nn": models.neural_network(trained, scaler),
-        "logreg": models.logistic_regression(io.read_logistic(args.logreg), scaler),
-    }
+    classifiers = models.both(trained, io.read_logistic(args.logreg), io.read_scaler(args.scaler))
     document, roc_rows = {}, []
     for name, classifier in classifiers.items():
         test_logit = classifier.logit(test.x)
@@ -47,11 +43,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
-        train="training rows (CSV)",
-        test="test rows (CSV)",
-        scaler="standardisation statistics (.npz)",
-        nn="network model file (.npz)",
-        logreg="logistic-regression model file (.npz)",
+        **_stage.MODEL_INPUTS,
         metrics="metrics to write (JSON, one object per model)",
         learning_curve="the network's learning curve, sampled, to write (CSV)",
         predictions_nn="network's test predictions to write (CSV)",

@@ -16,12 +16,8 @@ def main(args: argparse.Namespace) -> str:
     config = params.section(document, params.PlotParams)
     threshold = params.section(document, params.EvaluateParams).threshold
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    scaler = io.read_scaler(args.scaler)
     trained = io.read_network(args.nn)
-    classifiers = {
-        "nn": models.neural_network(trained, scaler),
-        "logreg": models.logistic_regression(io.read_logistic(args.logreg), scaler),
-    }
+    classifiers = models.both(trained, io.read_logistic(args.logreg), io.read_scaler(args.scaler))
     extent = np.concatenate([train.x, test.x])
     panels = {}
     for name, classifier in classifiers.items():
@@ -47,11 +43,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
-        train="training rows (CSV)",
-        test="test rows (CSV)",
-        scaler="standardisation statistics (.npz)",
-        nn="network model file (.npz)",
-        logreg="logistic-regression model file (.npz)",
+        **_stage.MODEL_INPUTS,
         metrics="metrics written by evaluate (JSON)",
         boundary_nn="network's decision boundary to write (PNG)",
         boundary_logreg="logistic regression's decision boundary to write (PNG)",

@@ -59,3 +59,10 @@ def logistic_regression(model: LogisticModel, scaler: Standardizer) -> Classifie
         lambda x: model.decision_function(scaler.transform(x)),
         1,
     )
+
+
+def both(
+    trained: nn.FitResult, logistic: LogisticModel, scaler: Standardizer
+) -> dict[str, Classifier]:
+    """The two models the experiment compares, by their stable names."""
+    return {"nn": neural_network(trained, scaler), "logreg": logistic_regression(logistic, scaler)}
