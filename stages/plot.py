@@ -23,11 +23,13 @@ def main(args: argparse.Namespace) -> str:
     for name, classifier in classifiers.items():
         accuracy = io.read_number(args.metrics, name, "accuracy")
         title = f"{classifier.title}\ntest accuracy {accuracy:.2%}"
-        panels[name] = plots.BoundaryPanel(title, classifier.probability, test, threshold, train)
+        panels[name] = plots.BoundaryPanel(
+            title, classifier.probability, test, threshold, extent, config.grid_points, train
+        )
     figures = {
-        args.boundary_nn: plots.boundary_figure([panels["nn"]], extent, config.grid_points),
-        args.boundary_logreg: plots.boundary_figure([panels["logreg"]], extent, config.grid_points),
-        args.comparison: plots.boundary_figure(list(panels.values()), extent, config.grid_points),
+        args.boundary_nn: plots.boundary_figure([panels["nn"]]),
+        args.boundary_logreg: plots.boundary_figure([panels["logreg"]]),
+        args.comparison: plots.boundary_figure(list(panels.values())),
         args.learning_curve: plots.learning_curve_figure(
             trained.cost_history,
             f"Learning curve: {classifiers['nn'].title}",

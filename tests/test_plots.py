@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from scratchnet import curves, plots
+from scratchnet.datasets import Dataset
 
 
 def test_first_increase_is_the_first_epoch_above_its_predecessor() -> None:
@@ -37,3 +38,19 @@ def test_learning_curve_zooms_on_the_first_rise() -> None:
     assert "epoch 502" in zoom.get_title()  # cost[500] = cost[499] = 0.2; cost[501] = 0.21
     assert zoom.get_xlim()[0] < 502 < zoom.get_xlim()[1]
     assert whole.get_xscale() == whole.get_yscale() == "log"
+
+
+def test_a_panel_shown_in_two_figures_scores_its_grid_once() -> None:
+    """The side-by-side figure reuses the single figure's grid instead of scoring it again."""
+    grid_calls = []
+
+    def probability(x: np.ndarray) -> np.ndarray:
+        if len(x) == 25:  # the 5 × 5 grid; the test points are fewer
+            grid_calls.append(len(x))
+        return 1 / (1 + np.exp(-x[:, 0]))
+
+    test = Dataset(np.array([[-1.0, 0.0], [1.0, 0.5], [0.5, -1.0]]), np.array([0, 1, 1]))
+    panel = plots.BoundaryPanel("p", probability, test, 0.5, test.x, 5)
+    plots.boundary_figure([panel])
+    plots.boundary_figure([panel, panel])
+    assert grid_calls == [25]

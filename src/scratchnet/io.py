@@ -25,7 +25,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -220,11 +220,9 @@ def read_json(path: PathArg) -> dict[str, Any]:
     text = _read_text(path, MAX_JSON_BYTES)
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(f"{path} is not valid JSON: {error}") from None
     except RecursionError:
         raise DataError(f"{path} is not valid JSON: nested too deeply") from None
-    except ValueError as error:  # an integer of more digits than Python converts
+    except ValueError as error:  # also an integer of more digits than Python converts
         raise DataError(f"{path} is not valid JSON: {error}") from None
     if not isinstance(document, dict):
         raise DataError(f"{path} must hold a JSON object")
@@ -339,18 +337,21 @@ Expected = dict[str, tuple[tuple[int, ...], str]]
 """Array name -> (shape, dtype) that a model file must hold."""
 
 
+def _read_header(member: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, Fortran order and dtype of a `.npy` stream, read without touching its data."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(member)
+    return np.lib.format.read_array_header_2_0(member)
+
+
 def _read_member(
     archive: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: str
 ) -> np.ndarray:
     """One `.npy` member, its header checked against `shape` and `dtype` before any data is
     read, so a crafted header cannot make us allocate more than the expected array."""
     with archive.open(f"{name}.npy") as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            header = np.lib.format.read_array_header_1_0(member)
-        else:
-            header = np.lib.format.read_array_header_2_0(member)
-        found_shape, fortran, found_dtype = header
+        found_shape, fortran, found_dtype = _read_header(member)
         if found_shape != shape:
             raise ValueError(f"{name} has shape {found_shape}, expected {shape}")
         if found_dtype != np.dtype(dtype):
@@ -371,13 +372,7 @@ def _read_meta(archive: zipfile.ZipFile, path: Path, kind: str) -> dict[str, Any
     if info is None or info.file_size > MAX_MODEL_META_BYTES:
         raise ModelFileError(f"{path} has no valid meta member: not a scratchnet model file")
     with archive.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        read_header = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        shape, _, dtype = read_header(member)
+        shape, _, dtype = _read_header(member)
         text = None
         if shape == () and dtype.kind == "U" and dtype.itemsize <= MAX_MODEL_META_BYTES:
             data = member.read(dtype.itemsize + 1)

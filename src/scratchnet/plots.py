@@ -7,6 +7,7 @@ without the Software/date metadata, so identical inputs give identical files.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 from collections.abc import Callable, Sequence
 
@@ -29,16 +30,26 @@ MARGIN = 0.08
 """Fraction of the data's range added on each side of the plotted area."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class BoundaryPanel:
-    """One model's decision boundary: P(y = 1 | x) on raw features, a title and its test data."""
+    """One model's decision boundary: P(y = 1 | x) on raw features over a grid covering
+    `extent_points`, a title, and the data drawn on top."""
 
     title: str
     probability: Callable[[np.ndarray], np.ndarray]
     test: Dataset
     threshold: float
+    extent_points: np.ndarray
+    grid_points: int
     train: Dataset | None = None
     """Drawn faintly under the test points: the data that shaped the regions."""
+
+    @functools.cached_property
+    def region(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The grid and P(y = 1) on it, computed once however many figures show the panel."""
+        gx, gy = grid_over(self.extent_points, self.grid_points)
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        return gx, gy, self.probability(grid).reshape(gx.shape)
 
 
 def grid_over(points: np.ndarray, grid_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,12 +62,9 @@ def grid_over(points: np.ndarray, grid_points: int) -> tuple[np.ndarray, np.ndar
     return np.meshgrid(*axes)
 
 
-def draw_boundary(
-    ax: Axes, panel: BoundaryPanel, extent_points: np.ndarray, grid_points: int
-) -> None:
+def draw_boundary(ax: Axes, panel: BoundaryPanel) -> None:
     """Shade each class's region, draw the boundary, and mark the test points (x = wrong)."""
-    gx, gy = grid_over(extent_points, grid_points)
-    probability = panel.probability(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    gx, gy, probability = panel.region
     ax.contourf(
         gx, gy, probability, levels=[0, panel.threshold, 1], cmap=ListedColormap(REGION_COLOURS)
     )
@@ -96,9 +104,7 @@ def _legend_handles() -> list:
     return handles
 
 
-def boundary_figure(
-    panels: Sequence[BoundaryPanel], extent_points: np.ndarray, grid_points: int
-) -> Figure:
+def boundary_figure(panels: Sequence[BoundaryPanel]) -> Figure:
     """One decision-boundary panel per model, side by side, with a shared legend below."""
     width = 5.2 * len(panels)
     figure = Figure(figsize=(width, 5.8))
@@ -109,7 +115,7 @@ def boundary_figure(
     )
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, panel in zip(axes, panels, strict=True):
-        draw_boundary(ax, panel, extent_points, grid_points)
+        draw_boundary(ax, panel)
     figure.legend(
         handles=_legend_handles(),
         loc="lower center",
