@@ -122,18 +122,6 @@ def assert_same_parameters(a: nn.Network, b: nn.Network) -> None:
         np.testing.assert_array_equal(a.arrays()[name], b.arrays()[name], err_msg=name)
 
 
-def workspace_gradients(workspace: nn.Workspace) -> dict[str, np.ndarray]:
-    """dW1, db1, dW2, db2 held by a Workspace after `cost_and_gradients`.
-
-    nn.py is being refactored: the packed-layer version exposed them as `gradients()`,
-    the flat-vector version as the `grads` dict (which may hold extra packed views).
-    Accept either; only the keys w1, b1, w2, b2 are used.
-    """
-    if hasattr(workspace, "grads"):
-        return workspace.grads
-    return workspace.gradients()
-
-
 def min_abs_preactivation(arrays: dict[str, np.ndarray], x: np.ndarray) -> float:
     return float(np.abs(arrays["w1"] @ x.T + arrays["b1"]).min())
 
@@ -239,23 +227,27 @@ def test_bias_gradient_has_one_value_per_hidden_unit(activation: str) -> None:
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
-def test_workspace_reuse_gives_same_cost_and_gradients(activation: str) -> None:
-    """A Workspace reused for another network (then the first again) leaves no stale state."""
+def test_workspace_steps_from_the_networks_current_weights(activation: str) -> None:
+    """A Workspace reads its network's weights at every step: no stale state between steps."""
     rng = np.random.default_rng(11)
     arrays_a, x, y = random_problem(rng, d=3, h=6, m=25)
     arrays_b, _, _ = random_problem(rng, d=3, h=6, m=25)
-    net_a, net_b = make_net(arrays_a, activation), make_net(arrays_b, activation)
-    fresh_a = nn.cost_and_gradients(net_a, x, y)
-    fresh_b = nn.cost_and_gradients(net_b, x, y)
-
-    workspace = nn.Workspace(net_a, x, y)
-    for net, (fresh_cost, fresh_grads) in [(net_a, fresh_a), (net_b, fresh_b), (net_a, fresh_a)]:
-        cost = workspace.cost_and_gradients(net)
-        assert cost == pytest.approx(fresh_cost, rel=1e-14, abs=0)
-        grads = workspace_gradients(workspace)
+    net = make_net(arrays_a, activation)
+    fresh = {
+        "a": nn.cost_and_gradients(make_net(arrays_a, activation), x, y),
+        "b": nn.cost_and_gradients(make_net(arrays_b, activation), x, y),
+    }
+    workspace = nn.Workspace(net, x, y)
+    logits = np.empty((1, x.shape[0]))
+    for weights, which in [(arrays_a, "a"), (arrays_b, "b"), (arrays_a, "a")]:
         for name in PARAM_NAMES:
-            np.testing.assert_allclose(grads[name], fresh_grads[name], rtol=1e-14, atol=0)
-    assert rel_error(fresh_a[1]["w1"], fresh_b[1]["w1"]) > 1e-3  # the two really differ
+            net.arrays()[name][...] = weights[name]
+        workspace.descent_step(logits)
+        fresh_cost, fresh_grads = fresh[which]
+        assert workspace.costs_from_logits(logits)[0] == pytest.approx(fresh_cost, rel=1e-14)
+        for name in PARAM_NAMES:
+            np.testing.assert_allclose(workspace.grads[name], fresh_grads[name], rtol=1e-14, atol=0)
+    assert rel_error(fresh["a"][1]["w1"], fresh["b"][1]["w1"]) > 1e-3  # the two really differ
 
 
 # --- initialize --------------------------------------------------------------------------------
@@ -471,20 +463,24 @@ def test_converging_run_stays_below_the_blowup_bound() -> None:
 def test_training_allocates_only_its_buffers() -> None:
     """Peak traced memory of a fit is its buffers: no h × m temporary, even a short-lived one.
 
-    The workspace holds three h × m arrays (A1, g', dZ1), X with a row of ones, five 1 × m
-    rows, the parameters and their gradients; the fit adds the cost history.
+    The workspace holds two (h + 1) × m arrays (A1 and g''s remainder, each with an extra row),
+    X with a row of ones and X ∘ dZ2, four 1 × m rows, the parameters and their gradients, and
+    an (h + 1) × (d + 1) product; the fit adds the logits of a block of epochs, two temporaries
+    of that size while it turns them into costs, and the cost history.
     """
     import tracemalloc
 
     h, m, d, epochs = 40, 200, 2, 50
     x, y = xor_data(m=m)
-    config = nn_config(hidden_units=h, epochs=epochs)
+    config = nn_config(hidden_units=h, epochs=epochs, log_every=epochs)
     nn.fit(x, y, config)  # warm caches (ufunc loops, imports) outside the measurement
     tracemalloc.start()
     nn.fit(x, y, config)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     parameters = h * (d + 2) + 1
-    floats = 3 * h * m + (d + 1) * m + 5 * m + 2 * parameters + epochs
+    block = min(epochs, nn.COST_BLOCK_FLOATS // m) * m
+    buffers = 2 * (h + 1) * m + 2 * (d + 1) * m + 4 * m + 2 * parameters + (h + 1) * (d + 1)
+    floats = buffers + 3 * block + epochs
     one_temporary = h * m * 8
     assert floats * 8 <= peak < floats * 8 + one_temporary // 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
+from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid, softplus_row_means
 
 EPS = np.finfo(np.float64).eps
 HUGE = np.finfo(np.float64).max
@@ -110,17 +110,17 @@ def test_cross_entropy_matches_naive_formula_on_moderate_logits() -> None:
         assert value == pytest.approx(naive_cross_entropy(z, y), rel=1e-12)
 
 
-def test_cross_entropy_out_buffer_holds_per_sample_losses() -> None:
-    """With out= the buffer receives each sample's share of the mean (loss / n); they sum to it."""
+def test_softplus_row_means_are_each_rows_mean_loss() -> None:
+    """Row r of the result is the mean of log(1 + exp(u)) over row r, to 1e-15, in float64."""
     rng = np.random.default_rng(6)
-    z = rng.normal(0, 3, (1, 40))
-    y = random_labels(rng, z.size).reshape(1, -1)
-    out = np.empty_like(z)
-    value = binary_cross_entropy_from_logits(z, 1 - 2 * y, out=out)
-    p = naive_sigmoid(z)
-    per_sample = -(y * np.log(p) + (1 - y) * np.log(1 - p))
-    np.testing.assert_allclose(out * z.size, per_sample, rtol=1e-12)
-    assert value == pytest.approx(per_sample.mean(), rel=1e-12)
+    u = rng.normal(0, 30, (7, 40)).astype(np.float32).astype(np.float64)
+    expected = np.log1p(np.exp(u.astype(np.longdouble))).mean(axis=1)
+    for dtype in (np.float64, np.float32):
+        means = softplus_row_means(u.astype(dtype))
+        assert means.dtype == np.float64
+        assert means.shape == (7,)
+        rtol = 1e-15 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(means, expected.astype(np.float64), rtol=rtol)
 
 
 @pytest.mark.parametrize("magnitude", [1e3, 1e20, 1e100, 1e300])

@@ -9,7 +9,8 @@ Layout: features × samples, as in the seed post (X is d × m, activations are h
 
 g' is written in terms of the activation's output A1 (tanh: 1 - A1², sigmoid: A1 (1 - A1),
 relu: [A1 > 0]), so Z1 needs no buffer of its own. The gradients are checked against central
-finite differences in tests/test_nn.py.
+finite differences in tests/test_nn.py, and the trainer against a plain translation of the
+post in benchmarks/train_speed.py.
 """
 
 from __future__ import annotations
@@ -24,25 +25,32 @@ from collections.abc import Callable
 import numpy as np
 
 from scratchnet.errors import ParamsError, TrainingDivergedError
-from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
+from scratchnet.numerics import sigmoid, softplus_row_means
 from scratchnet.params import NNParams
 
 
 @dataclasses.dataclass(frozen=True)
 class Activation:
-    """A hidden-layer activation: `forward(z, out)` and its derivative from the output `a`."""
+    """A hidden-layer activation g: `forward(z, out)`, and g' written from the output a = g(z)
+    as `constant - remainder(a)`.
+
+    That split lets the backward pass fold the constant into a matrix product (a row of
+    constants under the remainders; see Workspace), so g' costs one pass over the h × m
+    activations instead of two.
+    """
 
     forward: Callable[[np.ndarray, np.ndarray], object]
-    derivative: Callable[[np.ndarray, np.ndarray], object]
+    constant: float
+    remainder: Callable[[np.ndarray, np.ndarray], object]
 
 
-def _tanh_derivative(a: np.ndarray, out: np.ndarray) -> None:
-    np.square(a, out=out)
-    np.subtract(1, out, out=out)
+def _tanh(z: np.ndarray, out: np.ndarray) -> None:
+    np.tanh(z, out=out)
 
 
-def _sigmoid_derivative(a: np.ndarray, out: np.ndarray) -> None:
-    np.subtract(1, a, out=out)
+def _sigmoid_remainder(a: np.ndarray, out: np.ndarray) -> None:
+    """a (a - 1), so that g' = 0 - a (a - 1) = a (1 - a)."""
+    np.subtract(a, 1, out=out)
     out *= a
 
 
@@ -50,14 +58,15 @@ def _relu(z: np.ndarray, out: np.ndarray) -> None:
     np.maximum(z, 0, out=out)
 
 
-def _relu_derivative(a: np.ndarray, out: np.ndarray) -> None:
-    np.greater(a, 0, out=out)
+def _relu_remainder(a: np.ndarray, out: np.ndarray) -> None:
+    """[a <= 0], so that g' = 1 - [a <= 0] = [a > 0]."""
+    np.less_equal(a, 0, out=out)
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation(lambda z, out: np.tanh(z, out=out), _tanh_derivative),
-    "sigmoid": Activation(sigmoid, _sigmoid_derivative),
-    "relu": Activation(_relu, _relu_derivative),
+    "tanh": Activation(_tanh, 1.0, lambda a, out: np.square(a, out=out)),  # g' = 1 - a²
+    "sigmoid": Activation(sigmoid, 0.0, _sigmoid_remainder),
+    "relu": Activation(_relu, 1.0, _relu_remainder),
 }
 
 
@@ -67,17 +76,19 @@ PARAMETER_NAMES = ("w1", "b1", "w2", "b2")
 def _views(flat: np.ndarray, hidden_units: int, n_features: int) -> dict[str, np.ndarray]:
     """W1, b1, W2, b2 as views of a flat vector laid out as [W1 | b1] (row-major), W2, b2.
 
-    Storing b1 as the last column of [W1 | b1] lets the forward pass add the bias inside the
-    matrix product (against a row of ones under X) instead of in a broadcast pass over h × m.
+    `layer1` = [W1 | b1] and `layer2` = [W2 | b2] are views too: each layer's bias rides in its
+    matrix product against a row of ones instead of a broadcast pass over h × m.
     """
     h, d = hidden_units, n_features
     layer1 = flat[: h * (d + 1)].reshape(h, d + 1)
+    layer2 = flat[h * (d + 1) :].reshape(1, h + 1)
     return {
         "w1": layer1[:, :d],
         "b1": layer1[:, d:],
-        "w2": flat[h * (d + 1) : h * (d + 2)].reshape(1, h),
-        "b2": flat[h * (d + 2) :].reshape(1, 1),
+        "w2": layer2[:, :h],
+        "b2": layer2[:, h:],
         "layer1": layer1,
+        "layer2": layer2,
     }
 
 
@@ -116,7 +127,7 @@ class Network:
 
     @functools.cached_property
     def views(self) -> dict[str, np.ndarray]:
-        """W1, b1, W2, b2 and `layer1` = [W1 | b1], as views of `flat` (made once)."""
+        """W1, b1, W2, b2, `layer1` = [W1 | b1] and `layer2` = [W2 | b2]: views of `flat`."""
         return _views(self.flat, self.hidden_units, self.n_features)
 
 
@@ -137,82 +148,96 @@ def initialize(n_features: int, config: NNParams) -> Network:
 class Workspace:
     """Buffers for one network shape on one fixed batch, allocated once and reused every epoch.
 
-    It performs the floating-point operations of the formulas above, in the same order, so a
-    plain implementation ends at the bit-identical cost (benchmarks/train_speed.py checks); the
-    speed comes from how they run. Every result goes into a preallocated buffer (`out=`,
-    in-place operators) instead of a new array. b1 is added inside the first matrix product
-    ([W1 | b1] against X with a row of ones: the same sum, one pass fewer), the outer product
-    W2ᵀ dZ2 is formed by `np.dot` (2× faster here than a broadcast multiply, same products),
-    and all gradients share one vector so scaling and the update are one call each.
-    Features × samples keeps the h × m passes on contiguous rows (samples × features pays a
-    strided broadcast on every one of them). Holds three h × m arrays (A1, g', dZ1); without
-    labels, only A1.
+    The arithmetic is the formulas above, regrouped so that each epoch makes few passes over
+    the h × m arrays (at this size the passes and NumPy's per-call overhead are the cost):
 
-    Measured choices (benchmarks/train_speed.py, 2 cores): samples × features was slower on
-    every large pass (outer product 9.8 vs 8.8 µs, bias column sum 8.7 vs 4.7 µs at 40 × 320).
-    BLAS threads are left at OpenBLAS's default: one or two threads make no difference at the
-    defaults (73.5 vs 75.2 µs per epoch; the products are too small to split) and two are 20 %
-    faster at 320,000 samples (120 vs 150 ms per epoch).
+    - b1 and b2 are added inside the matrix products: [W1 | b1] against X with a row of ones,
+      [W2 | b2] against A1 with a row of ones (which also yields db2 beside dW2);
+    - dZ1 is never formed: column k of [dW1 | db1] is Σ_i W2ᵀ dZ2_i g'_i x_ki, so it is
+      (g'(A1) Vᵀ) scaled row-wise by W2ᵀ, where V = X ∘ dZ2 has only d + 1 rows; and with
+      g' = c - r(A1) (see Activation), g'(A1) Vᵀ = c Σ_i V - r(A1) Vᵀ, where the product of
+      [r(A1); c] (a row of c under the remainders) with Vᵀ yields both terms;
+    - `scale` (1/m, times the learning rate when training) is folded into dZ2, so the update
+      is a single subtraction on the flat parameter vector;
+    - the cost is not computed here: `descent_step` writes Z2 where the caller asks, and the
+      caller turns many epochs' worth into costs at once (`costs_from_logits`).
+
+    Holds two h × m arrays (A1 and r(A1), each with its extra row); without labels, only A1.
+    Bound to one network: it reads the network's current weights at every step, and every
+    view it needs is made once, here.
     """
 
-    def __init__(self, network: Network, x: np.ndarray, y: np.ndarray | None = None) -> None:
+    def __init__(
+        self, network: Network, x: np.ndarray, y: np.ndarray | None = None, scale: float = 1.0
+    ) -> None:
         dtype = network.flat.dtype
-        self.m = m = x.shape[0]
+        m = x.shape[0]
         h, d = network.hidden_units, network.n_features
         self.activation = ACTIVATIONS[network.activation]
+        self.layer1, self.layer2 = network.views["layer1"], network.views["layer2"]
         self.x1 = np.ones((d + 1, m), dtype)
         self.x1[:d] = x.T
-        self.x = self.x1[:d]
-        self.a1 = np.empty((h, m), dtype)
+        self.a1_ones = np.ones((h + 1, m), dtype)
+        self.a1 = self.a1_ones[:h]
         self.z2 = np.empty((1, m), dtype)
         if y is None:
             return
-        self.y = y.astype(dtype).reshape(1, m)
-        self.y_sign = 1 - 2 * self.y
-        self.loss = np.empty((1, m), dtype)
+        y = y.astype(dtype).reshape(1, m)
+        self.y_sign = 1 - 2 * y
+        step = scale / m
+        self.half_step = dtype.type(step / 2)
+        self.offset = (step * (0.5 - y)).astype(dtype)
         self.dz2 = np.empty((1, m), dtype)
-        self.g1 = np.empty((h, m), dtype)
-        self.dz1 = np.empty((h, m), dtype)
+        self.v = np.empty((d + 1, m), dtype)
+        self.remainders = np.full((h + 1, m), self.activation.constant, dtype)
+        self.products = np.empty((h + 1, d + 1), dtype)
         self.grad = np.empty_like(network.flat)
         self.grads = _views(self.grad, h, d)
+        self._w2_column = network.views["w2"].T
+        self._a1_ones_t, self._v_t = self.a1_ones.T, self.v.T
+        self._remainder_rows, self._constant_products = self.remainders[:h], self.products[h]
+        self._remainder_products = self.products[:h]
 
-    def forward(self, net: Network) -> np.ndarray:
-        """Fill A1 and return the output logits Z2 (1 × m)."""
-        p = net.views
-        np.matmul(p["layer1"], self.x1, out=self.a1)
+    def forward(self, z2: np.ndarray | None = None) -> np.ndarray:
+        """Fill A1 and return the output logits Z2 (1 × m), in `z2` if given."""
+        np.matmul(self.layer1, self.x1, out=self.a1)
         self.activation.forward(self.a1, self.a1)
-        np.dot(p["w2"], self.a1, out=self.z2)
-        self.z2 += p["b2"]
-        return self.z2
+        return np.dot(self.layer2, self.a1_ones, out=self.z2 if z2 is None else z2)
 
-    def cost_and_gradients(self, net: Network) -> float:
-        """Mean cross-entropy at `net`; the gradients land in `grads` (views of `grad`)."""
-        z2 = self.forward(net)
-        cost = binary_cross_entropy_from_logits(z2, self.y_sign, out=self.loss)
-        g = self.grads
-        dz2 = sigmoid(z2, out=self.dz2)
-        dz2 -= self.y
-        np.dot(dz2, self.a1.T, out=g["w2"])
-        np.add.reduce(dz2, axis=1, keepdims=True, out=g["b2"])
-        np.dot(net.views["w2"].T, dz2, out=self.dz1)
-        self.activation.derivative(self.a1, self.g1)
-        self.dz1 *= self.g1
-        np.matmul(self.dz1, self.x.T, out=g["w1"])
-        np.add.reduce(self.dz1, axis=1, keepdims=True, out=g["b1"])
-        self.grad *= 1 / self.m
-        return cost
+    def costs_from_logits(self, logits: np.ndarray) -> np.ndarray:
+        """The cost of each row of `logits` (epochs × m, overwritten): mean softplus(y_sign Z2)."""
+        logits *= self.y_sign
+        return softplus_row_means(logits)
+
+    def descent_step(self, z2: np.ndarray) -> None:
+        """`grad` := scale × the cost's gradient at the weights; `z2` (1 × m) := the logits."""
+        self.forward(z2)
+        dz2 = self.dz2  # scale/m × (sigmoid(Z2) - Y), sigmoid as in numerics.sigmoid
+        np.multiply(z2, 0.5, out=dz2)
+        np.tanh(dz2, out=dz2)
+        dz2 *= self.half_step
+        dz2 += self.offset
+        np.dot(dz2, self._a1_ones_t, out=self.grads["layer2"])
+        np.multiply(self.x1, dz2, out=self.v)
+        self.activation.remainder(self.a1, self._remainder_rows)
+        np.matmul(self.remainders, self._v_t, out=self.products)
+        layer1 = self.grads["layer1"]
+        np.subtract(self._constant_products, self._remainder_products, out=layer1)
+        layer1 *= self._w2_column
 
 
 def cost_and_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
     """One-off cost and gradients (copies), for checks and callers outside the training loop."""
     workspace = Workspace(net, x, y)
-    cost = workspace.cost_and_gradients(net)
+    logits = np.empty((1, x.shape[0]), net.flat.dtype)
+    workspace.descent_step(logits)
+    cost = float(workspace.costs_from_logits(logits)[0])
     return cost, {name: workspace.grads[name].copy() for name in PARAMETER_NAMES}
 
 
 def predict_logit(net: Network, x: np.ndarray) -> np.ndarray:
     """Output logit Z2 for each row of `x` (samples × features), as float64."""
-    return Workspace(net, x).forward(net)[0].astype(np.float64)
+    return Workspace(net, x).forward()[0].astype(np.float64)
 
 
 def predict_proba(net: Network, x: np.ndarray) -> np.ndarray:
@@ -234,7 +259,11 @@ ProgressCallback = Callable[[int, float, float], None]
 
 
 MAX_TRAINING_CELLS = 1 << 27
-"""Training holds about 3.5 arrays of rows × hidden units: this bound keeps that under 4 GiB."""
+"""Training holds about two arrays of rows × hidden units: this bound keeps them under 2.5 GiB."""
+
+COST_BLOCK_FLOATS = 1 << 14
+"""The logits of up to this many floats' worth of epochs (at least one epoch) are turned
+into costs in one go: per-call overhead, not arithmetic, is what a per-epoch cost would spend."""
 
 BLOWUP = 100.0
 """A cost above BLOWUP × max(first epoch's cost, log 2) means divergence. log 2 is the cost of
@@ -251,38 +280,50 @@ def fit(
 ) -> FitResult:
     """Full-batch gradient descent for `config.epochs` epochs from `initialize(...)`.
 
-    Raises TrainingDivergedError at the first epoch whose cost is NaN, infinite, or above the
-    BLOWUP bound.
+    Costs are computed a block of epochs at a time, and always at a progress epoch. Raises
+    TrainingDivergedError naming the first epoch whose cost is NaN, infinite, or above the
+    BLOWUP bound (found at the end of its block: the few epochs after it change nothing).
     """
-    cells = x.shape[0] * config.hidden_units
+    m, epochs = x.shape[0], config.epochs
+    cells = m * config.hidden_units
     if cells > MAX_TRAINING_CELLS:
         raise ParamsError(
-            f"nn.hidden_units = {config.hidden_units} with {x.shape[0]:,} training rows needs "
+            f"nn.hidden_units = {config.hidden_units} with {m:,} training rows needs "
             f"{cells:,} hidden activations per epoch, more than {MAX_TRAINING_CELLS:,}: lower "
             "nn.hidden_units or data.n_samples"
         )
     net = initialize(x.shape[1], config)
-    workspace = Workspace(net, x, y)
-    learning_rate, params, grad = config.learning_rate, net.flat, workspace.grad
+    workspace = Workspace(net, x, y, scale=config.learning_rate)
+    params, grad = net.flat, workspace.grad
     every = progress_every or config.log_every
-    history = np.empty(config.epochs, dtype=np.float64)
-    limit = sys.float_info.max
+    logits = np.empty((max(1, min(epochs, COST_BLOCK_FLOATS // m)), m), params.dtype)
+    history = np.empty(epochs, dtype=np.float64)
     start = time.perf_counter()
+    first = 0  # the epoch in signed_logits[0]
     # Overflow on the way to divergence is expected and caught by the cost check below.
     with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(config.epochs):
-            cost = workspace.cost_and_gradients(net)
-            if not cost <= limit:  # also true for NaN
-                raise TrainingDivergedError(
-                    f"training diverged at epoch {epoch + 1}: cost {cost:.4g} "
-                    f"(first epoch {history[0] if epoch else cost:.4g}) with "
-                    f"nn.learning_rate = {learning_rate}; lower the learning rate"
-                )
-            if epoch == 0:
-                limit = BLOWUP * max(cost, math.log(2))
-            history[epoch] = cost
-            grad *= learning_rate
+        for epoch in range(epochs):
+            done = epoch + 1
+            workspace.descent_step(logits[epoch - first : done - first])
             params -= grad
-            if progress is not None and ((epoch + 1) % every == 0 or epoch + 1 == config.epochs):
-                progress(epoch + 1, cost, time.perf_counter() - start)
+            if done - first < len(logits) and done % every and done < epochs:
+                continue
+            history[first:done] = workspace.costs_from_logits(logits[: done - first])
+            _check_costs(history, first, done, config.learning_rate)
+            if progress is not None and (done % every == 0 or done == epochs):
+                progress(done, float(history[epoch]), time.perf_counter() - start)
+            first = done
     return FitResult(net, history, config)
+
+
+def _check_costs(history: np.ndarray, first: int, done: int, learning_rate: float) -> None:
+    """Raise TrainingDivergedError at the first of epochs first..done-1 that diverged."""
+    limit = BLOWUP * max(history[0], math.log(2)) if history[0] <= sys.float_info.max else 0
+    bad = ~(history[first:done] <= limit)  # also true for NaN
+    if bad.any():
+        epoch = first + int(np.argmax(bad))
+        raise TrainingDivergedError(
+            f"training diverged at epoch {epoch + 1}: cost {history[epoch]:.4g} "
+            f"(first epoch {history[0]:.4g}) with "
+            f"nn.learning_rate = {learning_rate}; lower the learning rate"
+        )
