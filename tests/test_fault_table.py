@@ -31,7 +31,7 @@ pytestmark = pytest.mark.pipeline
 
 SECONDS = 10.0
 MEBIBYTES = 300
-"""Bounds for every case, start-up included: a stage imports NumPy, pandas and matplotlib in
+"""Bounds for every case, start-up included: a stage imports NumPy (and plot matplotlib) in
 under two seconds and 150 MiB on an idle machine; a crafted file that claims terabytes, or an
 alias bomb that expands to billions of elements, must not get near these even on a busy one."""
 

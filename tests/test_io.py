@@ -6,6 +6,7 @@ import gc
 import io
 import json
 import os
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -173,7 +174,9 @@ YAML_ERRORS = [
     ("nn:\n  seed: 1\n  seed: 2\n", "3:3", "duplicate key"),
     ("nn: [unclosed\n", "2:1", "expected ',' or ']'"),
     ("nn: @seed\n", "1:5", "cannot start any token"),
-    ("nn:\n  seed: 1\n epochs: 2\n", "3:2", "expected <block end>"),
+    # libyaml's wording (ruamel.yaml.clib, which DVC then uses too); the pure-Python parser says
+    # "expected <block end>".
+    ("nn:\n  seed: 1\n epochs: 2\n", "3:2", "did not find expected key|expected <block end>"),
 ]
 
 
@@ -182,7 +185,7 @@ def test_read_params_syntax_error_is_one_line_with_its_position(tmp_path, text, 
     path = written(tmp_path / "params.yaml", text)
     message = error_message(ParamsError, sio.read_params, path)
     assert message.startswith(f"{path}:{where}: ")
-    assert problem in message
+    assert re.search(problem, message)
     assert "\n" not in message
 
 

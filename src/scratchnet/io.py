@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from scratchnet import params
 from scratchnet.datasets import MAX_ABS_FEATURE, N_FEATURES, Dataset
@@ -103,14 +102,24 @@ def write_json(path: PathArg, document: Mapping[str, Any]) -> None:
 
 def write_table(path: PathArg, columns: Mapping[str, Any]) -> None:
     """CSV with a header; floats in shortest round-trip form, so reading gives the same bits."""
-    frame = pd.DataFrame(dict(columns))
-    write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
+    write_tables(path, [columns])
 
 
 def write_tables(path: PathArg, parts: list[Mapping[str, Any]]) -> None:
-    """Several tables with the same columns, one after the other, as one CSV."""
-    frame = pd.concat([pd.DataFrame(dict(part)) for part in parts], ignore_index=True)
-    write_bytes(path, frame.to_csv(index=False, lineterminator="\n").encode())
+    """Several tables with the same columns, one after the other, as one CSV; a scalar in a
+    part stands for a column of that value."""
+    names = list(parts[0])
+    lines = [",".join(names)]
+    for part in parts:
+        columns = np.broadcast_arrays(*(np.asarray(part[name]) for name in names))
+        cells = [_cells(column) for column in columns]
+        lines.extend(map(",".join, zip(*cells, strict=True)))
+    write_bytes(path, ("\n".join(lines) + "\n").encode())
+
+
+def _cells(values: np.ndarray) -> list[str]:
+    """Each value as CSV text: `repr` of a float is the shortest string that reads back to it."""
+    return [repr(item) if isinstance(item, float) else str(item) for item in values.tolist()]
 
 
 def write_dataset(path: PathArg, data: Dataset) -> None:
@@ -263,31 +272,33 @@ def read_table(path: PathArg, columns: tuple[str, ...]) -> tuple[dict[str, np.nd
             numbers.append(number)
     if len(numbers) > params.MAX_SAMPLES:
         raise DataError(f"{path} has {len(numbers):,} rows, more than {params.MAX_SAMPLES:,}")
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as error:  # quoting, which these files never need
-        raise DataError(f"{path} is not a readable CSV: {error}") from None
-    missing = [column for column in columns if column not in frame.columns]
+    header = lines[0].split(",")
+    missing = [column for column in columns if column not in header]
     if missing:
-        found = params.quote(list(frame.columns))
-        raise DataError(f"{path} has no column {missing[0]!r} (found {found})")
-    if frame.empty:
+        raise DataError(f"{path} has no column {missing[0]!r} (found {params.quote(header)})")
+    if not numbers:
         raise DataError(f"{path} has a header but no rows")
+    rows = [lines[number - 1].split(",") for number in numbers]
     values = {}
     for column in columns:
-        stripped = frame[column].str.strip()
-        empty = stripped == ""
-        if empty.any():
-            row = int(np.flatnonzero(empty)[0])
-            raise DataError(f"{path} line {numbers[row]}: {column} is empty")
-        parsed = pd.to_numeric(stripped, errors="coerce")
-        bad = parsed.isna() & (stripped.str.lower() != "nan")
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            text_value = params.quote(frame[column].iloc[row])
-            raise DataError(f"{path} line {numbers[row]}: {column} = {text_value} is not a number")
-        values[column] = parsed.to_numpy(dtype=np.float64)
+        index = header.index(column)
+        values[column] = _numbers(path, column, [row[index].strip() for row in rows], numbers)
     return values, numbers
+
+
+def _numbers(path: PathArg, column: str, texts: list[str], lines: list[int]) -> np.ndarray:
+    """The column's texts as float64 (nan and inf included: callers check ranges); the first
+    empty or non-numeric field (Python's digit separator `_` counts as one) is a DataError."""
+    parsed = []
+    for text, line in zip(texts, lines, strict=True):
+        try:
+            if "_" in text:
+                raise ValueError(text)
+            parsed.append(float(text))
+        except ValueError:
+            problem = "is empty" if not text else f"= {params.quote(text)} is not a number"
+            raise DataError(f"{path} line {line}: {column} {problem}") from None
+    return np.array(parsed, dtype=np.float64)
 
 
 def read_dataset(path: PathArg) -> Dataset:
