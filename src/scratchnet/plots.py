@@ -18,7 +18,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from scratchnet.curves import first_increase, sampled_epochs
 from scratchnet.datasets import Dataset
@@ -143,9 +143,12 @@ def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
     shown = np.maximum(cost[sampled - 1], np.finfo(np.float64).tiny)  # log(0) does not exist
     whole.plot(sampled, shown, lw=0.8, color=CLASS_COLOURS[0], label=f"final cost {cost[-1]:.4f}")
     whole.set(xscale="log", yscale="log", xlabel="epoch (log scale)", ylabel="training cost")
+    # Plain tick labels (1,000 rather than 10³: no mathtext to lay out) and no minor x ticks.
+    whole.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    whole.xaxis.set_minor_locator(NullLocator())
     whole.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
     whole.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    whole.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    whole.yaxis.set_minor_formatter(NullFormatter())
     whole.grid(True, which="both", alpha=0.3)
     onset = first_increase(cost)
     centre = onset if onset is not None else cost.size

@@ -1,0 +1,108 @@
+"""Wall time of the README's hidden-size sweep through DVC's queue, and what each experiment
+costs beyond training.
+
+    python benchmarks/sweep_speed.py [--target 25]
+
+In a throwaway copy of the project at the default params (tests/pipeline.py's `Project`):
+`dvc repro` and a commit make the baseline; then the README's commands, timed from the first to
+the moment the last experiment is recorded:
+
+    dvc exp run --queue -S 'nn.hidden_units=1,2,3,4,5,20,50'
+    dvc queue start -j 2
+
+Training time per experiment is what its `train_nn` reports (`dvc queue logs`). The overhead per
+experiment is the workers' busy time (2 × wall) minus training, over the experiments. Finally
+one value is run again with `dvc exp run -S`: it must be restored from the run-cache, not
+retrained. Exits non-zero if the sweep takes longer than `--target` seconds or the repeat trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.repro_overhead import timed, training_seconds
+from tests.pipeline import Project
+
+SIZES = (1, 2, 3, 4, 5, 20, 50)
+WORKERS = 2
+TIMEOUT = 600
+
+
+def finished(project: Project) -> int:
+    """How many queued experiments have finished, by the result file the queue writes for each
+    (polled often, so cheap; `dvc queue status` then confirms)."""
+    results = project.root / ".dvc" / "tmp" / "exps" / "celery" / "result"
+    return len(list(results.iterdir())) if results.is_dir() else 0
+
+
+def wait_for(project: Project, count: int) -> str:
+    """Block until `count` experiments have finished; return `dvc queue status`."""
+    deadline = time.monotonic() + TIMEOUT
+    while finished(project) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return project.dvc("queue", "status").stdout
+
+
+def start_queue(project: Project) -> None:
+    """`dvc queue start`, which returns at once: its workers are detached, and would keep a
+    captured output pipe open until they exit (after the queue has been idle for 10 s)."""
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "queue", "start", "-j", str(WORKERS)],
+        cwd=project.root,
+        env=project.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--target", type=float, default=25.0, help="seconds allowed (default: %(default)s)"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        project = Project.copy_of_sources(Path(folder) / "project", nn={})
+        project.dvc("repro")
+        project.commit("baseline")
+        sizes = ",".join(map(str, SIZES))
+        start = time.perf_counter()
+        project.dvc("exp", "run", "--queue", "-S", f"nn.hidden_units={sizes}")
+        start_queue(project)
+        status = wait_for(project, len(SIZES))
+        wall = time.perf_counter() - start
+        names = [line.split()[1] for line in status.splitlines() if "Success" in line]
+        training = {
+            name: training_seconds(project.dvc("queue", "logs", name).stdout) for name in names
+        }
+        project.dvc("queue", "stop", "--kill", check=False)
+        repeat, output = timed(
+            project, sys.executable, "-m", "dvc", "exp", "run", "-S", f"nn.hidden_units={SIZES[3]}"
+        )
+    failed = status.count("Success") != len(SIZES)
+    trained = training_seconds(output) > 0 or "Stage 'train_nn' is cached" not in output
+    overhead = (WORKERS * wall - sum(training.values())) / len(SIZES)
+    print(f"sweep of {len(SIZES)} hidden sizes, {WORKERS} workers: {wall:.1f} s wall", end="")
+    print(f" (target {args.target} s)")
+    print(f"training: {sum(training.values()):.1f} s in all, per experiment ", end="")
+    print(", ".join(f"{seconds:.1f}" for seconds in sorted(training.values())))
+    print(f"overhead per experiment beyond training: {overhead:.1f} s of a worker's time")
+    print(f"hidden_units={SIZES[3]} again: {repeat:.1f} s, ", end="")
+    print("retrained" if trained else "restored from the run-cache")
+    ok = wall <= args.target and not trained and not failed
+    print("PASS" if ok else "FAIL" + (f": queue status\n{status}" if failed else ""))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
