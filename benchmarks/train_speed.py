@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -322,17 +323,19 @@ def one_scaling_point(n_samples: int, hidden_units: int) -> dict[str, float]:
         hidden_units, "tanh", epochs, 0.9, "uniform", 0.01, 69, epochs, "float64"
     )
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    stamps: list[float] = []
-    nn.fit(train.x, train.y, config, lambda *_: stamps.append(time.perf_counter()), 1)
-    elapsed = stamps[-1] - stamps[0]  # epochs 2..last: the first touches fresh pages
+    stamps: list[tuple[int, float]] = []
+    every = max(1, epochs // 10)  # a progress call forces that epoch's cost: not every epoch
+    nn.fit(train.x, train.y, config, lambda e, *_: stamps.append((e, time.perf_counter())), every)
+    (first, start), (last, end) = stamps[0], stamps[-1]  # the first epochs touch fresh pages
+    per_epoch = (end - start) / (last - first)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     cells = len(train) * hidden_units
     return {
         "samples": len(train),
         "units": hidden_units,
         "epochs": epochs,
-        "us_per_epoch": elapsed / (epochs - 1) * 1e6,
-        "ns_per_cell": elapsed / (epochs - 1) / cells * 1e9,
+        "us_per_epoch": per_epoch * 1e6,
+        "ns_per_cell": per_epoch / cells * 1e9,
         "rss_growth_in_hm_arrays": (after - before) / (cells * 8),
     }
 
@@ -346,8 +349,12 @@ def scaling() -> int:
     for n_samples in SCALING_SAMPLES:
         for units in SCALING_UNITS:
             command = [sys.executable, __file__, "--point", str(n_samples), str(units)]
+            env = {
+                **os.environ,
+                "OPENBLAS_NUM_THREADS": "1",
+            }  # as the stages run (stages/_stage.py)
             row = json.loads(
-                subprocess.run(command, capture_output=True, text=True, check=True).stdout
+                subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
             )
             rows.append(row)
             print(

@@ -9,6 +9,11 @@ line and ends the process at once. Raising an exception instead would land where
 happens to be, which during an import or inside matplotlib can be swallowed or turned into an
 unrelated error. Outputs are written atomically (`scratchnet.io.write_bytes`), so ending at any
 moment leaves no half-written file.
+
+BLAS runs on one thread unless OPENBLAS_NUM_THREADS says otherwise (set here, before NumPy is
+imported). The products here are small, and DVC's queue runs several stages at once: with
+more threads than free cores, OpenBLAS's threads wait on each other (training at 2,560 rows ×
+400 units ran 10× slower with two threads than with one while another job used the cores).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 NAME = Path(sys.argv[0]).stem
 MODEL_INPUTS = {
     "train": "training rows (CSV)",
