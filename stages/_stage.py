@@ -12,8 +12,8 @@ moment leaves no half-written file.
 
 BLAS runs on one thread unless OPENBLAS_NUM_THREADS says otherwise (set here, before NumPy is
 imported). The products here are small, and DVC's queue runs several stages at once: with
-more threads than free cores, OpenBLAS's threads wait on each other (training at 2,560 rows ×
-400 units ran 10× slower with two threads than with one while another job used the cores).
+more threads than free cores, OpenBLAS's threads wait on each other and a large training run
+slows down several-fold (benchmarks/README.md).
 """
 
 from __future__ import annotations
