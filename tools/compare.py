@@ -192,33 +192,32 @@ INTERVAL_NOTE = "bars: 95 % Wilson intervals of test accuracy"
 
 
 def accuracy_figure(runs: list[Run], sweep: str | None) -> Figure:
-    """Train and test accuracy per run, test accuracy with its 95 % interval as error bars:
-    against the swept parameter if it is numeric (log scale when it spans more than a factor
-    of 10), else one position per run."""
+    """Train and test accuracy per run, test accuracy with its 95 % interval as error bars
+    (logistic regression's moved a little to the right, so the two models' bars do not
+    overlap): against the swept parameter if it is numeric (log scale when it spans more than
+    a factor of 10), else one position per run."""
     figure = Figure(figsize=(7, 4.4), layout="constrained")
     ax = figure.subplots()
     values = [run.params.get(sweep) for run in runs] if sweep else []
     numeric = bool(values) and all(_sort_key(value)[0] == 0 for value in values)
     order = np.argsort(values) if numeric else np.arange(len(runs))
-    x = np.array(values, dtype=float)[order] if numeric else np.arange(len(runs))
+    x = np.array(values, dtype=float)[order] if numeric else np.arange(len(runs), dtype=float)
+    log = numeric and x.min() > 0 and x.max() / x.min() > 10
+    dodge = (x.max() / x.min()) ** 0.012 if log else 1.0
+    shift = 0.0 if log else 0.012 * max(x.max() - x.min(), 1.0)
     for key, marker in (("nn.train_accuracy", "o"), ("nn.accuracy", "s"), ("logreg.accuracy", "^")):
         y, lower, upper = (
             np.array([runs[i].metrics.get(f"{key}{end}", np.nan) for i in order]) * 100
             for end in ("", "_lower", "_upper")
         )
+        label = METRIC_COLUMNS[key]
         if key in TEST_ACCURACY and np.isfinite(lower).all():
-            ax.errorbar(
-                x,
-                y,
-                yerr=[y - lower, upper - y],
-                marker=marker,
-                capsize=3,
-                label=METRIC_COLUMNS[key],
-            )
+            at = x * dodge + shift if key == "logreg.accuracy" else x
+            ax.errorbar(at, y, yerr=[y - lower, upper - y], marker=marker, capsize=3, label=label)
         else:
-            ax.plot(x, y, marker=marker, label=METRIC_COLUMNS[key])
+            ax.plot(x, y, marker=marker, label=label)
     if numeric:
-        if x.min() > 0 and x.max() / x.min() > 10:
+        if log:
             ax.set_xscale("log")
         ax.set_xticks(x, labels=[f"{value:g}" for value in x])
         ax.set_xlabel(sweep)
