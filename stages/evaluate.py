@@ -1,4 +1,5 @@
-"""Stage `evaluate`: both models on the test set → metrics and the data of DVC's plots."""
+"""Stage `evaluate`: both models on the test set, with 95 % intervals, and the two compared on
+the same rows → metrics and the data of DVC's plots."""
 
 from __future__ import annotations
 
@@ -14,24 +15,31 @@ def main(args: argparse.Namespace) -> str:
     train, test = io.read_dataset(args.train), io.read_dataset(args.test)
     trained = io.read_network(args.nn)
     classifiers = models.both(trained, io.read_logistic(args.logreg), io.read_scaler(args.scaler))
-    document, roc_rows = {}, []
+    document, roc_rows, predicted = {}, [], {}
     for name, classifier in classifiers.items():
         test_logit = classifier.logit(test.x)
         document[name] = metrics.summary(
             test.y, test_logit, train.y, classifier.logit(train.x), config.threshold
         )
-        predicted = metrics.predict_labels(classifier.probability(test.x), config.threshold)
-        predictions = {"actual": test.y, "predicted": predicted}
+        predicted[name] = metrics.predict_labels(classifier.probability(test.x), config.threshold)
+        predictions = {"actual": test.y, "predicted": predicted[name]}
         io.write_table(getattr(args, f"predictions_{name}"), predictions)
         roc = metrics.roc_curve(test.y, test_logit)
         roc_rows.append(
             {"model": name, "point": range(roc.fpr.size), "fpr": roc.fpr, "tpr": roc.tpr}
         )
         scores = document[name]
+        auc = f"AUC {scores['roc_auc']:.3f}"
+        if "roc_auc_lower" in scores:
+            auc += f" ({scores['roc_auc_lower']:.3f}-{scores['roc_auc_upper']:.3f})"
         print(
-            f"evaluate: {name}: test accuracy {scores['accuracy']:.2%}, "
-            f"ROC AUC {scores['roc_auc']:.3f}"
+            f"evaluate: {name}: accuracy {scores['accuracy']:.2%} (95% CI "
+            f"{100 * scores['accuracy_lower']:.1f}-{scores['accuracy_upper']:.1%}), {auc}"
         )
+    comparison = metrics.PairedComparison.from_predictions(test.y, *predicted.values())
+    document["compare"] = comparison.scores(*classifiers)
+    for line in comparison.verdict(*classifiers):
+        print(f"evaluate: {line}")
     io.write_tables(args.roc, roc_rows)
     epochs = curves.sampled_epochs(trained.cost_history.size)
     io.write_table(args.learning_curve, {"epoch": epochs, "cost": trained.cost_history[epochs - 1]})
@@ -44,7 +52,7 @@ if __name__ == "__main__":
         main,
         __doc__,
         **_stage.MODEL_INPUTS,
-        metrics="metrics to write (JSON, one object per model)",
+        metrics="metrics to write (JSON: one object per model, one comparing them)",
         learning_curve="the network's learning curve, sampled, to write (CSV)",
         predictions_nn="network's test predictions to write (CSV)",
         predictions_logreg="logistic regression's test predictions to write (CSV)",

@@ -1,21 +1,23 @@
-"""The comparison tool reads `dvc exp show --json` as DVC 3 writes it and never mixes runs."""
+"""The comparison tool reads `dvc exp show --json` as DVC 3 writes it, never mixes runs, shows
+test accuracy with its interval, and summarises configurations over their seeds."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from scratchnet.errors import DataError
 from tools import compare
 
-BASE = {"nn": {"hidden_units": 40, "learning_rate": 0.9}, "split": {"seed": 69}}
+BASE = {"nn": {"hidden_units": 40, "learning_rate": 0.9, "seed": 69}, "split": {"seed": 69}}
 
 
-def entry(rev: str, name: str | None, accuracy: float, **nn: object) -> dict:
+def entry(rev: str, name: str | None, accuracy: float, split_seed: int = 69, **nn: object) -> dict:
     metrics = {
         "nn": {"accuracy": accuracy, "train_accuracy": 0.9, "log_loss": 0.25, "roc_auc": 0.9},
         "logreg": {"accuracy": 0.5875},
     }
-    params = {**BASE, "nn": {**BASE["nn"], **nn}}
+    params = {**BASE, "nn": {**BASE["nn"], **nn}, "split": {"seed": split_seed}}
     return {
         "rev": rev,
         "name": name,
@@ -100,3 +102,116 @@ def test_figure_puts_a_numeric_sweep_on_its_axis() -> None:
 def test_nothing_to_compare_is_an_error(names, sweep, problem) -> None:
     with pytest.raises(DataError, match=problem):
         compare.select_runs(exp_show_document(), names, sweep)
+
+
+def with_intervals(revision: dict) -> dict:
+    """The entry with the 95 % intervals evaluate writes beside test accuracy and ROC AUC."""
+    metrics = revision["data"]["metrics"][compare.METRICS]["data"]
+    metrics["nn"].update(
+        accuracy_lower=metrics["nn"]["accuracy"] - 0.08,
+        accuracy_upper=metrics["nn"]["accuracy"] + 0.04,
+        roc_auc_lower=0.85,
+        roc_auc_upper=0.95,
+    )
+    metrics["logreg"].update(accuracy_lower=0.478, accuracy_upper=0.689)
+    return revision
+
+
+def test_table_and_figure_show_the_intervals_of_test_accuracy() -> None:
+    """Cells read "value (lower–upper)"; the figure draws them as error bars on both models'
+    test accuracy (not on train accuracy, which has none)."""
+    document = exp_show_document()
+    with_intervals(document[1])
+    for group in document[1]["experiments"]:
+        with_intervals(group["revs"][0])
+    runs, _ = compare.select_runs(document, [], "nn.hidden_units")
+    rows = compare.markdown_table(runs).splitlines()[2:]
+    assert rows[0] == (
+        "| baseline | 40 | 90.00% | 91.25% (83.2–95.2%) | 0.250 | 0.900 (0.850–0.950) "
+        "| 58.75% (47.8–68.9%) |"
+    )
+    [ax] = compare.accuracy_figure(runs, "nn.hidden_units").axes
+    bars = [container for container in ax.containers if hasattr(container, "has_yerr")]
+    assert [container.get_label() for container in bars] == [
+        "network test acc.",
+        "logistic test acc.",
+    ]
+    _, _, [lines] = bars[0]
+    spans = [segment[:, 1] for segment in lines.get_segments()]  # x order: 3, 20, 40
+    assert np.allclose(spans[2], [83.25, 95.25])
+    assert "95 % Wilson intervals" in ax.get_title()
+
+
+def seeds_document() -> list[dict]:
+    """A baseline with seed replicates of itself and of 3 hidden units, a replicate run twice,
+    a one-off sweep run, and a run of another learning rate."""
+    baseline = entry("a" * 40, "main", 0.9125)
+    runs = [
+        ("s1", 0.875, {"split_seed": 1, "seed": 1}, "2026-01-01T10:00:00"),
+        ("s2", 0.9, {"split_seed": 2, "seed": 2}, "2026-01-01T10:00:00"),
+        ("s2-again", 0.9, {"split_seed": 2, "seed": 2}, "2026-01-02T10:00:00"),
+        ("h3-s1", 0.925, {"split_seed": 1, "seed": 1, "hidden_units": 3}, ""),
+        ("h3-s2", 0.95, {"split_seed": 2, "seed": 2, "hidden_units": 3}, ""),
+        ("h5", 0.9, {"hidden_units": 5}, ""),
+    ]
+    baseline["experiments"] = []
+    for name, accuracy, changes, stamp in runs:
+        revision = entry(name * 3, name, accuracy, **changes)
+        revision["data"]["timestamp"] = stamp
+        baseline["experiments"].append({"name": name, "executor": None, "revs": [revision]})
+    return [entry("workspace", None, 0.5), baseline]
+
+
+def test_seeds_group_runs_by_everything_but_the_seeds() -> None:
+    groups, notes = compare.seed_groups(seeds_document())
+    assert [(group.label, [run.name for run in group.runs]) for group in groups] == [
+        ("baseline", ["baseline", "s1", "s2-again"]),
+        ("nn.hidden_units=3", ["h3-s1", "h3-s2"]),
+    ]
+    assert groups[0].varied == ["split.seed", "nn.seed"]
+    assert notes == [
+        "baseline with data.seed=None, split.seed=2, nn.seed=2: s2-again is newer than s2, "
+        "which is left out (name experiments to choose)",
+        "ran with one set of seeds only, left out: nn.hidden_units=5",
+    ]
+
+
+def test_seeds_table_is_hand_worked() -> None:
+    """Baseline replicates 91.25, 87.5, 90 %: mean 89.58 %, sd √((1.667² + 2.083² + 0.417²)/2)
+    = 1.91 points; logistic regression 58.75 % every time, sd 0."""
+    groups, _ = compare.seed_groups(seeds_document())
+    table = compare.seeds_table(groups).splitlines()
+    assert table[0] == (
+        "| configuration | runs | seeds varied | network test acc. mean | network test acc. sd "
+        "| network test acc. min | network test acc. max | logistic test acc. mean "
+        "| logistic test acc. sd | logistic test acc. min | logistic test acc. max |"
+    )
+    assert table[2] == (
+        "| baseline | 3 | split.seed, nn.seed | 89.58% | 1.91% | 87.50% | 91.25% "
+        "| 58.75% | 0.00% | 58.75% | 58.75% |"
+    )
+    assert table[3].startswith("| nn.hidden_units=3 | 2 | split.seed, nn.seed | 93.75% | 1.77% |")
+
+
+def test_seeds_figure_shows_every_run_and_the_spread() -> None:
+    groups, _ = compare.seed_groups(seeds_document())
+    [ax] = compare.seeds_figure(groups).axes
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    assert sum(line.get_ydata().size for line in dots) == 2 * 5  # two models, five runs
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "baseline\n3 runs",
+        "nn.hidden_units=3\n2 runs",
+    ]
+    bars = [container for container in ax.containers if hasattr(container, "has_yerr")]
+    _, _, [lines] = bars[0]  # the network's mean ± sd, baseline first
+    assert np.allclose(lines.get_segments()[0][:, 1], [89.583 - 1.909, 89.583 + 1.909], atol=1e-3)
+
+
+def test_equal_accuracies_sit_side_by_side() -> None:
+    offsets = compare._spread_out(np.array([90.0, 87.5, 90.0, 90.0]), 0.1)
+    assert np.allclose(offsets, [-0.1, 0.0, 0.0, 0.1])
+
+
+def test_seeds_without_replicates_is_an_error() -> None:
+    with pytest.raises(DataError, match="no configuration ran with more than one set of seeds"):
+        compare.seed_groups(exp_show_document())

@@ -1,4 +1,5 @@
-"""Tests of scratchnet.metrics: hand-worked confusion matrices, zero division, ROC and summary."""
+"""Tests of scratchnet.metrics: hand-worked confusion matrices, zero division, ROC, summary and
+the paired comparison of two models."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scratchnet import metrics
+from scratchnet import intervals, metrics
 from scratchnet.errors import DataError
-from scratchnet.metrics import ConfusionCounts
+from scratchnet.metrics import ConfusionCounts, PairedComparison
 
 SUMMARY_KEYS = {
     "accuracy",
+    "accuracy_lower",
+    "accuracy_upper",
     "precision",
     "recall",
     "f1",
     "log_loss",
     "roc_auc",
+    "roc_auc_lower",
+    "roc_auc_upper",
     "train_accuracy",
 }
 
@@ -194,7 +199,7 @@ def test_single_class_roc_raises_data_error(label):
 
 
 def test_summary_has_exactly_the_documented_scalar_keys():
-    """summary returns the 7 headline keys, each a plain float; counts stay out of it."""
+    """summary returns the 11 headline keys, each a plain float; counts stay out of it."""
     y_test = np.array([0, 0, 1, 1, 1, 0])
     p_test = np.array([0.1, 0.6, 0.5, 0.9, 0.2, 0.3])
     y_train = np.array([0, 1, 1, 0])
@@ -212,6 +217,101 @@ def test_summary_has_exactly_the_documented_scalar_keys():
     assert document["train_accuracy"] == pytest.approx(2 / 4)
     assert document["roc_auc"] == pytest.approx(brute_force_auc(y_test, p_test))
     assert document["log_loss"] == pytest.approx(metrics.log_loss(y_test, z_test))
+    accuracy_interval = intervals.wilson(4, 6)
+    assert (document["accuracy_lower"], document["accuracy_upper"]) == (
+        accuracy_interval.lower,
+        accuracy_interval.upper,
+    )
+    auc_interval = intervals.auc_interval(y_test, z_test)
+    assert (document["roc_auc_lower"], document["roc_auc_upper"]) == (
+        auc_interval.lower,
+        auc_interval.upper,
+    )
+
+
+def test_summary_leaves_out_the_auc_interval_when_a_class_has_one_test_row():
+    """One positive test row: DeLong's variance is undefined, so the AUC bounds are absent
+    (never NaN); accuracy's Wilson interval is still there."""
+    y_test, z_test = np.array([0, 0, 0, 1]), np.array([-1.0, 0.5, -2.0, 3.0])
+    document = metrics.summary(y_test, z_test, np.array([0, 1]), np.array([-1.0, 1.0]), 0.5)
+    assert set(document) == SUMMARY_KEYS - {"roc_auc_lower", "roc_auc_upper"}
+    assert all(np.isfinite(value) for value in document.values())
+
+
+# --- paired comparison --------------------------------------------------------------------------
+
+
+def paired_predictions(both: int, first_only: int, second_only: int, neither: int):
+    """Shuffled labels and two models' predictions with exactly those right/wrong counts."""
+    n = both + first_only + second_only + neither
+    rng = np.random.default_rng(n)
+    y = rng.integers(0, 2, size=n)
+    right1 = np.repeat([True, True, False, False], [both, first_only, second_only, neither])
+    right2 = np.repeat([True, False, True, False], [both, first_only, second_only, neither])
+    order = rng.permutation(n)
+    first = np.where(right1[order], y, 1 - y)
+    second = np.where(right2[order], y, 1 - y)
+    return y, first, second
+
+
+def test_paired_comparison_counts_and_scores_hand_worked():
+    """The defaults' table: both right on 40 rows, the network alone on 33, logistic
+    regression alone on 7, neither on 0 of 80: the accuracies differ by 26/80."""
+    y, nn, logreg = paired_predictions(40, 33, 7, 0)
+    comparison = PairedComparison.from_predictions(y, nn, logreg)
+    assert comparison == PairedComparison(both=40, first_only=33, second_only=7, neither=0)
+    scores = comparison.scores("nn", "logreg")
+    interval = intervals.paired_difference(40, 33, 7, 0)
+    assert scores == {
+        "nn_only_correct": 33,
+        "logreg_only_correct": 7,
+        "mcnemar_p": intervals.mcnemar_exact(33, 7),
+        "accuracy_difference": 26 / 80,
+        "accuracy_difference_lower": interval.lower,
+        "accuracy_difference_upper": interval.upper,
+    }
+    accuracy = [np.mean(model == y) for model in (nn, logreg)]
+    assert scores["accuracy_difference"] == pytest.approx(accuracy[0] - accuracy[1])
+    assert type(scores["nn_only_correct"]) is int
+
+
+def test_paired_comparison_without_disagreement():
+    """Two models right on the same rows: nothing to test, p = 1, difference 0."""
+    y, first, second = paired_predictions(50, 0, 0, 30)
+    scores = PairedComparison.from_predictions(y, first, second).scores("a", "b")
+    assert (scores["a_only_correct"], scores["b_only_correct"]) == (0, 0)
+    assert scores["mcnemar_p"] == 1.0 and scores["accuracy_difference"] == 0.0
+    assert scores["accuracy_difference_lower"] < 0 < scores["accuracy_difference_upper"]
+
+
+@pytest.mark.parametrize(
+    ("table", "lines"),
+    [
+        (
+            (40, 33, 7, 0),
+            [
+                "nn alone right on 33/80 rows, logreg alone on 7: McNemar p = 4.2e-05",
+                "nn beats logreg by 32.5 points of accuracy (95% CI 17.9 to 45.3)",
+            ],
+        ),
+        (
+            (40, 7, 33, 0),
+            [
+                "nn alone right on 7/80 rows, logreg alone on 33: McNemar p = 4.2e-05",
+                "logreg beats nn by 32.5 points of accuracy (95% CI 17.9 to 45.3)",
+            ],
+        ),
+        (
+            (60, 5, 3, 12),
+            [
+                "nn alone right on 5/80 rows, logreg alone on 3: McNemar p = 0.73",
+                "no clear winner: nn - logreg = +2.5 points (95% CI -5.1 to +10.2)",
+            ],
+        ),
+    ],
+)
+def test_paired_verdict_names_the_winner_only_beyond_chance(table, lines):
+    assert PairedComparison(*table).verdict("nn", "logreg") == lines
 
 
 # --- properties ---------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""The hidden-size sweep through DVC's experiment queue, two workers, then the comparison report."""
+"""A hidden-size sweep and seed replicates through DVC's experiment queue, two workers, then the
+comparison reports: each report takes its own runs and leaves the others out."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from tests.pipeline import Project
@@ -12,6 +15,7 @@ from tests.pipeline import Project
 pytestmark = pytest.mark.pipeline
 
 SIZES = (1, 2, 5)
+SEEDS = (1, 2)
 QUEUE_TIMEOUT = 300
 
 
@@ -26,22 +30,27 @@ def wait_for_queue(project: Project) -> str:
     raise AssertionError(f"queue still busy after {QUEUE_TIMEOUT} s:\n{status}")
 
 
-def test_queued_sweep_runs_in_parallel_and_is_compared(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    """`dvc exp run --queue -S nn.hidden_units=…` + `dvc queue start -j 2` → one row per size;
-    another experiment on the same baseline stays out of the sweep report."""
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A committed baseline; queued on it, as the README says: `nn.hidden_units=1,2,5` and the
+    seeds 1 and 2 of both the network and the split; then one more experiment run directly."""
     project = Project.copy_of_sources(tmp_path_factory.mktemp("sweep"))
     project.dvc("repro")
     project.commit("baseline")
     sizes = ",".join(str(size) for size in SIZES)
     project.dvc("exp", "run", "--queue", "-S", f"nn.hidden_units={sizes}")
+    for seed in SEEDS:
+        project.dvc("exp", "run", "--queue", "-S", f"nn.seed={seed}", "-S", f"split.seed={seed}")
     project.dvc("queue", "start", "-j", "2")
     status = wait_for_queue(project)
-    assert status.count("Success") == len(SIZES), status
-
+    assert status.count("Success") == len(SIZES) + len(SEEDS), status
     project.dvc("exp", "run", "-S", "nn.learning_rate=0.3", "-n", "unrelated")
+    return project
 
+
+def test_queued_sweep_runs_in_parallel_and_is_compared(project: Project) -> None:
+    """`--sweep nn.hidden_units` → one row per size, test accuracy with its interval; the seed
+    replicates and the unrelated experiment stay out of the sweep report."""
     out_dir = project.root / "reports" / "sweep"
     result = project.run(
         sys.executable, "tools/compare.py", "--sweep", "nn.hidden_units", "--out", str(out_dir)
@@ -51,5 +60,38 @@ def test_queued_sweep_runs_in_parallel_and_is_compared(
     assert f"wrote {out_dir / 'hidden_units.md'}" in result.stderr
     rows = table.splitlines()[2:]
     assert [int(row.split("|")[2]) for row in rows] == [40, *SIZES]  # baseline first
-    assert "unrelated" not in table and "learning_rate" not in table
+    assert "unrelated" not in table and "learning_rate" not in table and "seed" not in table
+    assert all("% (" in row.split("|")[4] for row in rows)  # "91.25% (83.0–95.7%)"
     assert (out_dir / "hidden_units.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_seed_replicates_are_summarised_per_configuration(project: Project) -> None:
+    """`--seeds` → one row, the baseline's configuration over the baseline and its two seed
+    replicates, whose statistics are those of the three runs' test accuracies; the sweep's
+    one-off sizes and the unrelated run are named as left out."""
+    out_dir = project.root / "reports" / "seeds"
+    result = project.run(sys.executable, "tools/compare.py", "--seeds", "--out", str(out_dir))
+    table = (out_dir / "seeds.md").read_text()
+    assert table == result.stdout
+    [row] = table.splitlines()[2:]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:3] == ["baseline", "3", "split.seed, nn.seed"]
+
+    shown = json.loads(project.dvc("exp", "show", "--json").stdout)
+    baseline = next(entry for entry in shown if entry["rev"] != "workspace")
+    revisions = [baseline] + [
+        group["revs"][0]
+        for group in baseline["experiments"]
+        if group["revs"][0]["data"]["params"]["params.yaml"]["data"]["split"]["seed"] in SEEDS
+    ]
+    accuracy = np.array(
+        [
+            revision["data"]["metrics"]["reports/metrics.json"]["data"]["nn"]["accuracy"]
+            for revision in revisions
+        ]
+    )
+    expected = [accuracy.mean(), accuracy.std(ddof=1), accuracy.min(), accuracy.max()]
+    assert cells[3:7] == [f"{value:.2%}" for value in expected]
+    assert "left out: nn.hidden_units=1; nn.hidden_units=2; nn.hidden_units=5" in result.stderr
+    assert "nn.learning_rate=0.3" in result.stderr
+    assert (out_dir / "seeds.png").read_bytes().startswith(b"\x89PNG")

@@ -5,6 +5,8 @@ Definitions (class 1 is "positive"; ERRATA item 4 has the post's swap):
   accuracy = (TP + TN) / n
 Zero division: a ratio whose denominator is 0 is defined as 0.0 (as scikit-learn's
 `zero_division=0`), e.g. precision of a model that never predicts class 1.
+Test accuracy and ROC AUC come with 95 % intervals, and two models' predictions on the same
+rows with a paired comparison (`scratchnet.intervals` has the methods).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import dataclasses
 
 import numpy as np
 
+from scratchnet import intervals
 from scratchnet.errors import DataError
 from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
 
@@ -132,10 +135,102 @@ def summary(
     train_logits: np.ndarray,
     threshold: float,
 ) -> dict[str, int | float]:
-    """One model's headline metrics: test-set scores and train accuracy. The confusion counts
-    stay out (DVC's confusion plots of the predictions show them), so `dvc exp show` stays
-    narrow."""
-    _, scores = classification_report(test_true, test_logits, threshold)
+    """One model's headline metrics: test-set scores with the 95 % intervals of accuracy
+    (Wilson) and ROC AUC (DeLong) as `<name>_lower` and `<name>_upper`, and train accuracy. ROC
+    AUC's bounds are absent when a class has a single test row (DeLong's variance needs two).
+    The confusion counts stay out (DVC's confusion plots of the predictions show them), so
+    `dvc exp show` stays narrow."""
+    counts, scores = classification_report(test_true, test_logits, threshold)
+    bounds = {
+        "accuracy": intervals.wilson(counts.tp + counts.tn, counts.total),
+        "roc_auc": intervals.auc_interval(test_true, test_logits),
+    }
+    for name, interval in bounds.items():
+        if interval is not None:
+            scores[f"{name}_lower"], scores[f"{name}_upper"] = interval.lower, interval.upper
     train_labels = predict_labels(sigmoid(train_logits), threshold)
     train_counts = ConfusionCounts.from_labels(train_true, train_labels)
     return {**scores, "train_accuracy": accuracy(train_counts)}
+
+
+SIGNIFICANCE = 0.05
+"""A McNemar p-value below this calls the accuracy difference more than chance."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PairedComparison:
+    """Two models' predictions on the same rows: how many rows both, only the first, only the
+    second and neither get right. Their accuracies differ by (first_only − second_only) / n,
+    so only the rows where they disagree carry evidence (McNemar's test)."""
+
+    both: int
+    first_only: int
+    second_only: int
+    neither: int
+
+    @classmethod
+    def from_predictions(
+        cls, y_true: np.ndarray, first: np.ndarray, second: np.ndarray
+    ) -> PairedComparison:
+        right1, right2 = first == y_true, second == y_true
+        return cls(
+            both=int(np.sum(right1 & right2)),
+            first_only=int(np.sum(right1 & ~right2)),
+            second_only=int(np.sum(~right1 & right2)),
+            neither=int(np.sum(~right1 & ~right2)),
+        )
+
+    @property
+    def rows(self) -> int:
+        return self.both + self.first_only + self.second_only + self.neither
+
+    @property
+    def p_value(self) -> float:
+        return intervals.mcnemar_exact(self.first_only, self.second_only)
+
+    @property
+    def difference(self) -> float:
+        """First model's accuracy minus the second's."""
+        return (self.first_only - self.second_only) / self.rows
+
+    @property
+    def interval(self) -> intervals.Interval:
+        return intervals.paired_difference(
+            self.both, self.first_only, self.second_only, self.neither
+        )
+
+    def scores(self, first: str, second: str) -> dict[str, int | float]:
+        """The comparison's metrics, by stable names (`first` and `second` name the models)."""
+        interval = self.interval
+        return {
+            f"{first}_only_correct": self.first_only,
+            f"{second}_only_correct": self.second_only,
+            "mcnemar_p": self.p_value,
+            "accuracy_difference": self.difference,
+            "accuracy_difference_lower": interval.lower,
+            "accuracy_difference_upper": interval.upper,
+        }
+
+    def verdict(self, first: str, second: str) -> list[str]:
+        """Two lines for a reader (ASCII, like all stage output): the evidence (the rows where
+        the models disagree, the exact McNemar p-value), then the model that is better beyond
+        chance and by how much, or that there is no clear winner."""
+        interval = self.interval
+        lines = [
+            f"{first} alone right on {self.first_only}/{self.rows} rows, {second} alone on "
+            f"{self.second_only}: McNemar p = {self.p_value:.2g}"
+        ]
+        if self.p_value >= SIGNIFICANCE:
+            return [
+                *lines,
+                f"no clear winner: {first} - {second} = {100 * self.difference:+.1f} points "
+                f"(95% CI {100 * interval.lower:+.1f} to {100 * interval.upper:+.1f})",
+            ]
+        sign = 1 if self.difference > 0 else -1
+        ahead, behind = (first, second) if sign > 0 else (second, first)
+        low, high = sorted((100 * sign * interval.lower, 100 * sign * interval.upper))
+        return [
+            *lines,
+            f"{ahead} beats {behind} by {100 * abs(self.difference):.1f} points of accuracy "
+            f"(95% CI {low:.1f} to {high:.1f})",
+        ]
