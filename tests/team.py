@@ -1,6 +1,6 @@
 """What the team tests share: a DVC remote (a folder, or S3 on the local moto server), a
-baseline published to a bare git origin and to that remote, clones of it, and the experiments
-a clone sees."""
+baseline published to a bare git origin and to that remote, clones of it, the experiments a
+clone sees, and the steps of the CI sweep workflow."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import boto3
+from ruamel.yaml import YAML
 
-from tests.pipeline import Project
+from tests.pipeline import ROOT, Project
 
 BUCKET = "scratchnet"
 """The bucket the `s3_endpoint` fixture creates."""
+WORKFLOW = ROOT / ".github" / "workflows" / "sweep.yml"
 
 
 class DirectoryRemote:
@@ -93,3 +95,14 @@ def experiment_revs(project: Project) -> dict[str, str]:
                 if entry.get("name"):
                     revs[entry["name"]] = entry["rev"]
     return revs
+
+
+def workflow() -> dict:
+    """.github/workflows/sweep.yml, read as YAML 1.2 as GitHub does (`on` stays a key)."""
+    return YAML(typ="safe").load(WORKFLOW)
+
+
+def workflow_step(job: str, step_id: str) -> str:
+    """The shell script of the step with id `step_id` in `job` of the sweep workflow."""
+    steps = workflow()["jobs"][job]["steps"]
+    return next(step["run"] for step in steps if step.get("id") == step_id)
