@@ -1,16 +1,20 @@
 """Working as a team: bit-for-bit reproducibility across copies, sharing experiments and the
-run-cache through a git origin and a DVC remote, and `dvc plots diff` between two experiments."""
+run-cache through a git origin and a DVC remote (a folder, and S3 on a local server), and
+`dvc plots diff` between two experiments."""
 
 from __future__ import annotations
 
 import json
 import struct
 import subprocess
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from tests.pipeline import Project, stages_run
+from tests.team import DirectoryRemote, Remote, S3Remote, clone, experiment_revs, publish_baseline
 
 pytestmark = pytest.mark.pipeline
 
@@ -70,17 +74,6 @@ def git_bytes(project: Project, rev: str, path: str) -> bytes:
     ).stdout
 
 
-def experiment_revs(project: Project) -> dict[str, str]:
-    """Experiment name -> commit SHA, from `dvc exp show --json`."""
-    revs = {}
-    for baseline in json.loads(project.dvc("exp", "show", "--json").stdout):
-        for group in baseline.get("experiments") or []:
-            for entry in group["revs"]:
-                if entry.get("name"):
-                    revs[entry["name"]] = entry["rev"]
-    return revs
-
-
 # --- 1. bit-for-bit reproducibility ----------------------------------------------------------
 
 
@@ -125,32 +118,29 @@ def test_pngs_carry_no_timestamp_or_software_metadata(twins: tuple[Project, Proj
 SHARED_EXPERIMENT = "five-hidden"
 
 
+@pytest.fixture(scope="module", params=["directory", "s3"])
+def new_remote(request: pytest.FixtureRequest) -> Callable[[Path], Remote]:
+    """Makes the DVC remote for a sharing test: a folder in `base`, or a prefix named after
+    `base` in S3 (a moto server on 127.0.0.1); every sharing test runs with each."""
+    if request.param == "directory":
+        return lambda base: DirectoryRemote(base / "storage")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    return lambda base: S3Remote(endpoint, base.name)
+
+
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], Project]:
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, new_remote: Callable[[Path], Remote]
+) -> tuple[dict[str, bytes], Project]:
     """A runs and pushes an experiment; B clones, pulls, applies it. Returns (A's results, B)."""
     base = tmp_path_factory.mktemp("sharing")
-    origin, storage = base / "origin.git", base / "storage"
-    storage.mkdir()
-    outside = Project(base)  # only for its env: git identity and PATH
-    outside.run("git", "init", "-q", "--bare", "--initial-branch=main", str(origin))
-
-    a = Project.copy_of_sources(base / "a")
-    a.dvc("remote", "add", "-d", "storage", str(storage))
-    a.commit("default DVC remote")
-    assert stages_run(a.dvc("repro").stdout) == STAGES
-    a.commit("reproduce")
-    a.git("remote", "add", "origin", str(origin))
-    a.git("push", "-q", "origin", "main")
-    a.dvc("push")
-    assert any(storage.rglob("*")), "dvc push put nothing in the remote"
-
+    a = publish_baseline(base, new_remote(base))
     ran = a.dvc("exp", "run", "-S", "nn.hidden_units=5", "-n", SHARED_EXPERIMENT)
     assert stages_run(ran.stdout) == ["train_nn", "evaluate", "plot"]
     results = {**snapshot(a), "params.yaml": a.read("params.yaml")}
     a.dvc("exp", "push", "origin", SHARED_EXPERIMENT)
 
-    outside.run("git", "clone", "-q", str(origin), str(base / "b"))
-    b = Project(base / "b")  # its own env: PYTHONPATH points at B's src
+    b = clone(base, "b")
     assert not (b.root / "models" / "nn.npz").exists()
     b.dvc("exp", "pull", "origin", SHARED_EXPERIMENT)
     b.dvc("exp", "apply", SHARED_EXPERIMENT)
@@ -188,29 +178,22 @@ def test_clone_repro_runs_nothing(shared: tuple[dict[str, bytes], Project]) -> N
 
 
 def test_teammate_restores_a_pushed_run_instead_of_training(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, new_remote: Callable[[Path], Remote]
 ) -> None:
     """A runs an experiment and `dvc push --run-cache`; B clones, `dvc pull --run-cache`, and
     `dvc exp run --pull -S` with A's params restores train_nn instead of training; the cheap
     stages after it rerun, and every output is A's, byte for byte."""
     base = tmp_path_factory.mktemp("run_cache")
-    origin, storage = base / "origin.git", base / "storage"
-    storage.mkdir()
-    outside = Project(base)
-    outside.run("git", "init", "-q", "--bare", "--initial-branch=main", str(origin))
-    a = Project.copy_of_sources(base / "a")
-    a.dvc("remote", "add", "-d", "storage", str(storage))
-    a.dvc("repro")
-    a.commit("reproduce")
-    a.git("remote", "add", "origin", str(origin))
-    a.git("push", "-q", "origin", "main")
-    a.dvc("push")
+    remote = new_remote(base)
+    a = publish_baseline(base, remote)
     assert stages_run(a.dvc("exp", "run", "-S", "nn.hidden_units=7").stdout)
     results = snapshot(a)
+    runs_before = [name for name in remote.stored() if name.startswith("runs/")]
     a.dvc("push", "--run-cache")
+    runs_after = [name for name in remote.stored() if name.startswith("runs/")]
+    assert len(runs_after) > len(runs_before), "the new runs never reached the remote"
 
-    outside.run("git", "clone", "-q", str(origin), str(base / "b"))
-    b = Project(base / "b")
+    b = clone(base, "b")
     b.dvc("pull", "--run-cache")
     ran = b.dvc("exp", "run", "--pull", "-S", "nn.hidden_units=7")
     assert "Stage 'train_nn' is cached - skipping run" in ran.stdout

@@ -1,0 +1,339 @@
+"""One sweep split across workers that share only a bare git origin and an S3 DVC remote (a moto
+server on 127.0.0.1): each worker is a clone in its own process running the worker step of
+.github/workflows/sweep.yml as it is, and a fresh clone runs the workflow's report step. Then
+the failures: a worker killed mid-run, a worker whose DVC remote breaks before it pushes, and
+two workers given the same value."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.pipeline import Project
+from tests.team import S3Remote, clone, experiment_revs, publish_baseline, workflow_step
+from tools.sweep_worker import GATE
+
+pytestmark = pytest.mark.pipeline
+
+TIMEOUT = 300
+"""Seconds a worker may take, and a test may wait for one of its lines."""
+AT_GATE = "sweep_worker: waiting at the push gate"
+
+
+class Worker:
+    """The workflow's worker step, in `clone`, as its own process group; its output (stdout and
+    stderr) is read as it comes, so a test can wait for a line."""
+
+    def __init__(self, clone: Project, param: str, values: str, index: int, count: int, **env):
+        self.process = subprocess.Popen(
+            ["bash", "-eo", "pipefail", "-c", workflow_step("worker", "sweep")],
+            cwd=clone.root,
+            env={
+                **clone.env,
+                "PARAM": param,
+                "VALUES": values,
+                "WORKER": str(index),
+                "WORKERS": str(count),
+                **env,
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.ended = False
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            for line in self.process.stdout:
+                with self.changed:
+                    self.lines.append(line)
+                    self.changed.notify_all()
+        with self.changed:
+            self.ended = True
+            self.changed.notify_all()
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, after: str = "") -> None:
+        """Until `text` is printed (after `after`); fails if the worker ends first."""
+
+        def printed() -> bool:
+            output = "".join(self.lines)
+            return after in output and text in output[output.index(after) + len(after) :]
+
+        with self.changed:
+            self.changed.wait_for(lambda: self.ended or printed(), TIMEOUT)
+            assert printed(), f"never printed {text!r} after {after!r}:\n{self.output()}"
+
+    def finish(self) -> int:
+        """Its exit status, once it has ended and all its output is read."""
+        try:
+            status = self.process.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running after {TIMEOUT} s:\n{self.output()}") from None
+        self.reader.join(TIMEOUT)
+        return status
+
+    def kill(self) -> None:
+        """SIGKILL its whole process group (the worker, dvc and the stage), as a machine dies."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.finish()
+
+
+class PushGate:
+    """A FIFO for SWEEP_WORKER_PUSH_GATE: a worker reading it waits at its first push until
+    `release()`. Held open read-write until then, so a worker's open never blocks; release only
+    once every worker has said it waits (it says so after opening)."""
+
+    def __init__(self, path: Path) -> None:
+        os.mkfifo(path)
+        self.path = path
+        self.fd: int | None = os.open(path, os.O_RDWR)
+
+    def release(self) -> None:
+        """Close the only writer: every worker reading the FIFO gets end-of-file at once."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+@pytest.fixture
+def workers() -> Iterator[list[Worker]]:
+    """Workers a test starts; any still running when it ends are killed."""
+    started: list[Worker] = []
+    yield started
+    for worker in started:
+        worker.kill()
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> tuple[Path, S3Remote]:
+    """A reproduced baseline, pushed to the bare git origin and to S3: (its folder, the remote).
+    Each test sweeps its own values, so experiment names never meet across tests."""
+    base = tmp_path_factory.mktemp("team_sweep")
+    remote = S3Remote(s3_endpoint, base.name)
+    publish_baseline(base, remote)
+    return base, remote
+
+
+def remote_experiments(project: Project) -> list[str]:
+    """Names of the experiments on the git remote `origin` (any baseline)."""
+    refs = project.git("ls-remote", "origin", "refs/exps/*").stdout.split()[1::2]
+    return sorted(ref.rsplit("/", 1)[-1] for ref in refs)
+
+
+def restores_with_nothing_to_rerun(fresh: Project, name: str) -> None:
+    """`dvc exp pull origin NAME`, `dvc exp apply` and `dvc pull` (the README's way) give the
+    experiment's outputs, with nothing left to run."""
+    fresh.dvc("exp", "pull", "origin", name)
+    fresh.dvc("exp", "apply", name)
+    fresh.dvc("pull")
+    assert json.loads(fresh.dvc("status", "--json").stdout) == {}, name
+
+
+# --- three workers, two of them pushing at the same moment -----------------------------------
+
+PARAM = "nn.hidden_units"
+VALUES = ["1", "2", "3", "4"]
+NAMES = [f"hidden_units-{value}" for value in VALUES]
+
+
+@pytest.fixture(scope="module")
+def swept(
+    team: tuple[Path, S3Remote], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Project, str]:
+    """Workers 0, 1 and 2 of 3 run at once, each in its own clone. 1 and 2 (one experiment each,
+    so the same steps to push) wait at the push gate until both are there, and are released
+    together. Then a fresh clone runs the report step. Returns (the fresh clone, the report)."""
+    base, _ = team
+    gate = PushGate(tmp_path_factory.mktemp("gate") / "fifo")
+    gated = {GATE: str(gate.path)}
+    started = [
+        Worker(clone(base, f"worker{index}"), PARAM, ",".join(VALUES), index, 3, **env)
+        for index, env in enumerate([{}, gated, gated])
+    ]
+    try:
+        for worker in started[1:]:
+            worker.wait_for(AT_GATE)
+        gate.release()
+        for worker in started:
+            assert worker.finish() == 0, worker.output()
+    finally:
+        gate.release()
+        for worker in started:
+            worker.kill()
+
+    fresh = clone(base, "fresh")
+    summary = base / "summary.md"
+    fresh.env.update(PARAM=PARAM, GITHUB_STEP_SUMMARY=str(summary))
+    fresh.run("bash", "-eo", "pipefail", "-c", workflow_step("report", "report"))
+    return fresh, summary.read_text()
+
+
+def test_fresh_clone_sees_every_experiment(swept: tuple[Project, str]) -> None:
+    fresh, _ = swept
+    assert set(NAMES) <= set(experiment_revs(fresh))
+
+
+def test_report_compares_every_value_with_its_metrics(swept: tuple[Project, str]) -> None:
+    """The comparison has a row per value with the network's accuracy, and each experiment has
+    DVC's params and metrics diff against the baseline."""
+    _, report = swept
+    rows = [line for line in report.splitlines() if line.startswith("| hidden_units-")]
+    assert [row.split("|")[1].strip() for row in rows] == NAMES
+    assert all("%" in row for row in rows)
+    for name, value in zip(NAMES, VALUES, strict=True):
+        section = report.split(f"### {name} against the baseline", 1)[1].split("###", 1)[0]
+        assert f"| params.yaml | nn.hidden_units | 40     | {value}" in section, section
+        assert "| reports/metrics.json | nn.accuracy" in section, section
+
+
+def test_any_experiment_restores_with_nothing_to_rerun(swept: tuple[Project, str]) -> None:
+    fresh, _ = swept
+    for name in NAMES:
+        restores_with_nothing_to_rerun(fresh, name)
+
+
+def test_each_experiments_model_is_in_s3(
+    swept: tuple[Project, str], team: tuple[Path, S3Remote]
+) -> None:
+    """The network each experiment trained is an object in the bucket (pushed, not rebuilt)."""
+    fresh, _ = swept
+    _, remote = team
+    stored = set(remote.stored())
+    for name, rev in experiment_revs(fresh).items():
+        if name in NAMES:
+            lock = YAML(typ="safe").load(fresh.git("show", f"{rev}:dvc.lock").stdout)
+            md5 = lock["stages"]["train_nn"]["outs"][0]["md5"]
+            assert f"files/md5/{md5[:2]}/{md5[2:]}" in stored, name
+
+
+# --- failures ----------------------------------------------------------------------------------
+
+
+def test_a_killed_worker_breaks_nothing_and_its_slice_runs_again(
+    team: tuple[Path, S3Remote], workers: list[Worker]
+) -> None:
+    """Worker 0 of 2 (0.3 and 0.7) is killed while it trains its second value; worker 1 (0.5)
+    pushes. A fresh clone pulls every experiment without a missing file and restores worker 1's;
+    running worker 0's command again in another clone completes the sweep, and worker 1's
+    command there runs nothing (its experiment is on the git remote)."""
+    base, _ = team
+    values = "0.3,0.5,0.7"
+    names = {value: f"learning_rate-{value}" for value in values.split(",")}
+    workers += [Worker(clone(base, f"doomed{i}"), "nn.learning_rate", values, i, 2) for i in (0, 1)]
+    doomed, survivor = workers
+    doomed.wait_for("epoch ", after=f"-n {names['0.7']}")  # train_nn's progress
+    doomed.kill()
+    assert survivor.finish() == 0, survivor.output()
+
+    fresh = clone(base, "after_kill")
+    pulled = fresh.dvc("exp", "pull", "origin")
+    assert "Missing cache files" not in pulled.stdout + pulled.stderr
+    seen = set(experiment_revs(fresh)) & set(names.values())
+    assert seen == {names["0.5"]}
+    restores_with_nothing_to_rerun(fresh, names["0.5"])
+
+    replacement = clone(base, "replacement")
+    workers.append(Worker(replacement, "nn.learning_rate", values, 0, 2))
+    assert workers[-1].finish() == 0, workers[-1].output()
+    assert set(names.values()) <= set(remote_experiments(fresh))
+    workers.append(Worker(replacement, "nn.learning_rate", values, 1, 2))
+    assert workers[-1].finish() == 0, workers[-1].output()
+    assert f"{names['0.5']} is on 'origin' already: skipped" in workers[-1].output()
+    assert "dvc exp run" not in workers[-1].output()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, read, released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("option", "broken", "dvc_error", "seed"),
+    [
+        ("endpointurl", "http://127.0.0.1:{port}", "Could not connect to the endpoint URL", "1"),
+        ("url", "s3://no-such-bucket/scratchnet", "The specified bucket does not exist", "2"),
+    ],
+    ids=["unreachable", "wrong-bucket"],
+)
+def test_a_failed_push_keeps_the_results_and_the_same_command_retries(
+    team: tuple[Path, S3Remote],
+    workers: list[Worker],
+    option: str,
+    broken: str,
+    dvc_error: str,
+    seed: str,
+) -> None:
+    """The DVC remote breaks while the worker waits to push: DVC's error, our hint, a non-zero
+    status, no experiment ref on the git remote (data goes first), the experiment and its
+    outputs kept; fixed, the same command pushes it without running it again."""
+    base, _ = team
+    name = f"seed-{seed}"
+    gate = PushGate(base / f"gate-{option}")
+    checkout = clone(base, f"broken-{option}")
+    env = {GATE: str(gate.path), "AWS_MAX_ATTEMPTS": "1"}  # one try at a dead endpoint, not 5
+    workers.append(Worker(checkout, "nn.seed", seed, 0, 1, **env))
+    workers[0].wait_for(AT_GATE)
+    broken = broken.format(port=closed_port())
+    checkout.dvc("remote", "modify", "--local", "storage", option, broken)
+    gate.release()
+    assert workers[0].finish() != 0
+    output = workers[0].output()
+    assert dvc_error in output
+    assert output.splitlines()[-1].startswith(
+        f"sweep_worker: error: pushing {name}'s data failed: check the DVC remote's URL"
+    ), output
+    assert name not in remote_experiments(checkout)
+    assert name in checkout.dvc("exp", "list", "--name-only").stdout
+    assert (checkout.root / "models" / "nn.npz").is_file()
+
+    checkout.dvc("remote", "modify", "--local", "--unset", "storage", option)
+    workers.append(Worker(checkout, "nn.seed", seed, 0, 1))
+    assert workers[1].finish() == 0, workers[1].output()
+    assert f"{name} is in this clone already: kept, not rerun" in workers[1].output()
+    assert "Running stage" not in workers[1].output()
+    restores_with_nothing_to_rerun(clone(base, f"fixed-{option}"), name)
+
+
+def test_a_name_pushed_meanwhile_is_reported_not_replaced(
+    team: tuple[Path, S3Remote], workers: list[Worker]
+) -> None:
+    """Two workers given the same value by mistake: the late one, held at the push gate while the
+    other pushes, stops with our hint (DVC alone would warn and exit 0); the git remote keeps the
+    first run's experiment."""
+    base, _ = team
+    gate = PushGate(base / "gate-twice")
+    late = Worker(clone(base, "late"), "nn.seed", "3", 0, 1, **{GATE: str(gate.path)})
+    workers.append(late)
+    late.wait_for(AT_GATE)
+    first = clone(base, "first")
+    workers.append(Worker(first, "nn.seed", "3", 0, 1))
+    assert workers[-1].finish() == 0, workers[-1].output()
+    gate.release()
+    assert late.finish() != 0
+    assert late.output().splitlines()[-1] == (
+        "sweep_worker: error: seed-3 on 'origin' is another run's (of the same value on this "
+        "commit, pushed meanwhile): keep it, or replace it with "
+        "`dvc exp push --force origin seed-3`"
+    ), late.output()
+    assert experiment_revs(first)["seed-3"] in first.git("ls-remote", "origin").stdout
