@@ -1,4 +1,4 @@
-"""Stage `plot`: decision boundaries (each model and side by side) and the learning curve."""
+"""Stage `plot`: both models' decision boundaries side by side, and the learning curve."""
 
 from __future__ import annotations
 
@@ -27,8 +27,6 @@ def main(args: argparse.Namespace) -> str:
             title, classifier.probability, test, threshold, extent, config.grid_points, train
         )
     figures = {
-        args.boundary_nn: plots.boundary_figure([panels["nn"]]),
-        args.boundary_logreg: plots.boundary_figure([panels["logreg"]]),
         args.comparison: plots.boundary_figure(list(panels.values())),
         args.learning_curve: plots.learning_curve_figure(
             trained.cost_history,
@@ -47,8 +45,6 @@ if __name__ == "__main__":
         __doc__,
         **_stage.MODEL_INPUTS,
         metrics="metrics written by evaluate (JSON)",
-        boundary_nn="network's decision boundary to write (PNG)",
-        boundary_logreg="logistic regression's decision boundary to write (PNG)",
         comparison="both boundaries side by side to write (PNG)",
         learning_curve="learning curve to write (PNG)",
     )

@@ -508,13 +508,13 @@ FAULTS: dict[str, Fault] = {
     ),
     "output: a folder that cannot be written (chattr +i)": Fault(
         "plot",
-        lambda f: {"boundary_nn": immutable(f) / "boundary_nn.png"},
-        r"cannot write .*locked/boundary_nn\.png: Operation not permitted",
+        lambda f: {"comparison": immutable(f) / "comparison.png"},
+        r"cannot write .*locked/comparison\.png: Operation not permitted",
     ),
     "output: a full disk (16 KiB tmpfs)": Fault(
         "plot",
-        lambda f: {"boundary_nn": full_disk(f) / "boundary_nn.png"},
-        r"cannot write .*full/boundary_nn\.png: No space left on device",
+        lambda f: {"comparison": full_disk(f) / "comparison.png"},
+        r"cannot write .*full/comparison\.png: No space left on device",
     ),
     "output: a folder where the file should be": Fault(
         "train_logreg", lambda f: {"model": f.directory("taken")}, r"cannot write .*taken"

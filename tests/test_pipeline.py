@@ -28,8 +28,6 @@ OUTPUTS = [
     "reports/predictions/nn.csv",
     "reports/predictions/logreg.csv",
     "reports/roc.csv",
-    "reports/figures/boundary_nn.png",
-    "reports/figures/boundary_logreg.png",
     "reports/figures/comparison.png",
     "reports/figures/learning_curve.png",
 ]
