@@ -204,10 +204,13 @@ class Workspace:
         self.activation.forward(self.a1, self.a1)
         return np.dot(self.layer2, self.a1_ones, out=self.z2 if z2 is None else z2)
 
-    def costs_from_logits(self, logits: np.ndarray) -> np.ndarray:
-        """The cost of each row of `logits` (epochs × m, overwritten): mean softplus(y_sign Z2)."""
+    def costs_from_logits(
+        self, logits: np.ndarray, scratch: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The cost of each row of `logits` (epochs × m; it and `scratch`, a buffer of its
+        shape, are overwritten): the mean of softplus(y_sign Z2)."""
         logits *= self.y_sign
-        return softplus_row_means(logits)
+        return softplus_row_means(logits, scratch)
 
     def descent_step(self, z2: np.ndarray) -> None:
         """`grad` := scale × the cost's gradient at the weights; `z2` (1 × m) := the logits."""
@@ -297,9 +300,10 @@ def fit(
     params, grad = net.flat, workspace.grad
     every = progress_every or config.log_every
     logits = np.empty((max(1, min(epochs, COST_BLOCK_FLOATS // m)), m), params.dtype)
+    scratch = np.empty_like(logits)
     history = np.empty(epochs, dtype=np.float64)
     start = time.perf_counter()
-    first = 0  # the epoch in signed_logits[0]
+    first = 0  # the epoch in logits[0]
     # Overflow on the way to divergence is expected and caught by the cost check below.
     with np.errstate(over="ignore", invalid="ignore"):
         for epoch in range(epochs):
@@ -308,7 +312,8 @@ def fit(
             params -= grad
             if done - first < len(logits) and done % every and done < epochs:
                 continue
-            history[first:done] = workspace.costs_from_logits(logits[: done - first])
+            rows = done - first
+            history[first:done] = workspace.costs_from_logits(logits[:rows], scratch[:rows])
             _check_costs(history, first, done, config.learning_rate)
             if progress is not None and (done % every == 0 or done == epochs):
                 progress(done, float(history[epoch]), time.perf_counter() - start)

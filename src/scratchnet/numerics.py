@@ -19,20 +19,22 @@ def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def softplus_row_means(u: np.ndarray) -> np.ndarray:
-    """Mean of softplus(u) = log(1 + exp(u)) along the last axis, as float64.
+def softplus_row_means(u: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """Mean of softplus(u) = log(1 + exp(u)) along the last axis, as float64. Overwrites `u`,
+    and `scratch` (a buffer of u's shape) when one is given instead of allocating it.
 
     Computed as max(u, 0) + log1p(exp(-|u|)): no overflow and no warning at any u, exact to
     rounding in the tails (a confident mistake costs |u|). Each term is divided by the row
     length before the row is summed, so a mean near float max does not overflow either.
     """
-    loss = np.abs(u)
-    np.negative(loss, out=loss)
-    np.exp(loss, out=loss)
-    np.log1p(loss, out=loss)
-    loss += np.maximum(u, 0)
-    loss *= 1 / u.shape[-1]
-    return np.add.reduce(loss, axis=-1).astype(np.float64)
+    tail = np.abs(u, out=scratch)
+    np.negative(tail, out=tail)
+    np.exp(tail, out=tail)
+    np.log1p(tail, out=tail)
+    np.maximum(u, 0, out=u)
+    u += tail
+    u *= 1 / u.shape[-1]
+    return np.add.reduce(u, axis=-1).astype(np.float64)
 
 
 def binary_cross_entropy_from_logits(z: np.ndarray, y_sign: np.ndarray) -> float:
