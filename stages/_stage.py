@@ -54,6 +54,12 @@ def _interrupted(signum: int, _frame: FrameType | None) -> None:
 signal.signal(signal.SIGINT, _interrupted)
 signal.signal(signal.SIGTERM, _interrupted)
 
+SOURCES = Path(__file__).resolve().parents[1] / "src"
+"""The package that runs is the one beside this script, the one `dvc.yaml` hashes
+(`deps: src/scratchnet`), whatever else is installed: an editable install points at the
+workspace, while DVC's queue runs each experiment in a temporary clone of the stashed sources."""
+sys.path.insert(0, str(SOURCES))
+
 import argparse  # noqa: E402  (after the handlers: a Ctrl-C from here on is one line)
 import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402

@@ -31,9 +31,11 @@ def wait_for_queue(project: Project) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def queued(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str]:
     """A committed baseline; queued on it, as the README says: `nn.hidden_units=1,2,5` and the
-    seeds 1 and 2 of both the network and the split; then one more experiment run directly."""
+    seeds 1 and 2 of both the network and the split. While the queue runs, the workspace's
+    package is broken (as a user may go on editing it): the queued experiments must run the
+    sources they were queued with. Returns the project and the final `dvc queue status`."""
     project = Project.copy_of_sources(tmp_path_factory.mktemp("sweep"))
     project.dvc("repro")
     project.commit("baseline")
@@ -41,11 +43,31 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project.dvc("exp", "run", "--queue", "-S", f"nn.hidden_units={sizes}")
     for seed in SEEDS:
         project.dvc("exp", "run", "--queue", "-S", f"nn.seed={seed}", "-S", f"split.seed={seed}")
+    package = project.root / "src" / "scratchnet" / "__init__.py"
+    sources = package.read_text()
+    package.write_text(f"{sources}\nraise ImportError('the workspace, not the queued sources')\n")
     project.dvc("queue", "start", "-j", "2")
     status = wait_for_queue(project)
+    package.write_text(sources)
+    return project, status
+
+
+@pytest.fixture(scope="module")
+def project(queued: tuple[Project, str]) -> Project:
+    """The queued project, and one more experiment run directly."""
+    project, status = queued
     assert status.count("Success") == len(SIZES) + len(SEEDS), status
     project.dvc("exp", "run", "-S", "nn.learning_rate=0.3", "-n", "unrelated")
     return project
+
+
+def test_queued_experiments_run_their_own_sources(queued: tuple[Project, str]) -> None:
+    """Each stage imports the package from its own checkout (DVC's temporary clone), not the
+    workspace's that the environment points at (here PYTHONPATH; for users an editable
+    install): every experiment succeeds although the workspace's package cannot be imported."""
+    _, status = queued
+    assert status.count("Success") == len(SIZES) + len(SEEDS), status
+    assert "Failed" not in status
 
 
 def test_queued_sweep_runs_in_parallel_and_is_compared(project: Project) -> None:
