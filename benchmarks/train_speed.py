@@ -55,9 +55,10 @@ TARGETS = {
     ("scikit-learn", "scratchnet float64"): 2.8,
     ("reference", "scratchnet float32"): 3.5,
 }
-"""Smallest acceptable speed-up of the second trainer over the first (medians per epoch). The
-goal against scikit-learn was 3×; measured 2.98–3.08× on a quiet 2-core machine, so the check
-guards 2.8× and benchmarks/README.md says the goal is not reliably met."""
+"""Smallest acceptable speed-up of the second trainer over the first: the median over rounds of
+each round's ratio (the host's speed drifts between rounds, hardly within one). The
+goal against scikit-learn was 3×; measured 2.98–3.23× on this 2-core machine, single rounds as
+low as 2.66×, so the check guards 2.8× (benchmarks/README.md: met by most runs, without margin)."""
 
 Arrays = dict[str, np.ndarray]
 
@@ -308,8 +309,12 @@ def compare(repeats: int) -> int:
         if slower not in timed:
             failures.append(f"{slower} not installed: pip install -e '.[benchmark]'")
             continue
-        ratio = median[slower] / median[faster]
-        print(f"speed-up of {faster} over {slower}: {ratio:.2f}× (target {target}×)")
+        ratios = [a / b for a, b in zip(seconds[slower], seconds[faster], strict=True)]
+        ratio = statistics.median(ratios)
+        print(
+            f"speed-up of {faster} over {slower}: {ratio:.2f}× (target {target}×; "
+            f"rounds {min(ratios):.2f}–{max(ratios):.2f}×)"
+        )
         if ratio < target:
             failures.append(f"{faster} is {ratio:.2f}× {slower}, below {target}×")
     print("PASS" if not failures else "FAIL: " + "; ".join(failures))
@@ -389,7 +394,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--repeats", type=int, default=3, help="alternating rounds (default: %(default)s)"
+        "--repeats", type=int, default=5, help="alternating rounds (default: %(default)s)"
     )
     parser.add_argument(
         "--scaling", action="store_true", help="time the samples × hidden units grid instead"
