@@ -18,8 +18,8 @@ are timed in alternation).
 from __future__ import annotations
 
 import argparse
-import json
 import re
+import shlex
 import shutil
 import statistics
 import sys
@@ -68,8 +68,7 @@ def make_no_op(project: Project) -> None:
             shutil.copyfile(project.root / output, kept)
         stage["cmd"] = (
             'python -c "import shutil, sys; '
-            "[shutil.copyfile('.reference/' + p, p) for p in sys.argv[1:]]\" "
-            + " ".join(json.dumps(output) for output in outputs)
+            "[shutil.copyfile('.reference/' + p, p) for p in sys.argv[1:]]\" " + shlex.join(outputs)
         )
     yaml.dump(pipeline, path)
 
