@@ -5,7 +5,7 @@
 Runs in a throwaway copy of the project at the default params (tests/pipeline.py's `Project`):
 one `dvc repro` to fill the cache, then `--repeats` timed `dvc repro -f`. Training time is what
 `train_nn` reports as elapsed at its last epoch; the rest is the overhead this benchmark
-bounds. Each stage's command is then timed alone, and DVC's own share is the difference.
+bounds. Each stage's command is also timed alone, and DVC's own share is the difference.
 
 The reference, measured in the same run: the same `dvc repro -f` with every stage's command
 replaced by a Python one-liner that copies the outputs the real stage wrote (same DAG, same
@@ -102,21 +102,24 @@ def main() -> int:
         shutil.copytree(project.root, no_op.root, symlinks=True)
         make_no_op(no_op)
         no_op.dvc("repro")
-        walls, overheads, references = [], [], []
+        walls, trainings, references = [], [], []
         for round_ in range(args.repeats):  # alternating, so that both see the same host
             wall, training = repro(project)
             reference, _ = repro(no_op)
             walls.append(wall)
-            overheads.append(wall - training)
+            trainings.append(training)
             references.append(reference)
             print(
                 f"  round {round_ + 1}: dvc repro -f {wall:.2f} s, training {training:.2f} s; "
                 f"reference {reference:.2f} s"
             )
-    wall, overhead, reference = map(statistics.median, (walls, overheads, references))
+    overheads = [wall - training for wall, training in zip(walls, trainings, strict=True)]
+    wall, training, overhead, reference = map(
+        statistics.median, (walls, trainings, overheads, references)
+    )
     ratio = overhead / reference
     print(
-        f"dvc repro -f: median {wall:.2f} s, of which training {wall - overhead:.2f} s "
+        f"dvc repro -f: median {wall:.2f} s, of which training {training:.2f} s "
         f"and around training {overhead:.2f} s"
     )
     print(f"the same repro with stages that only copy their outputs: {reference:.2f} s")

@@ -14,10 +14,10 @@ Training time per experiment is what its `train_nn` reports (`dvc queue logs`). 
 experiment is the workers' busy time (2 × wall) minus training, over the experiments. The
 reference, measured just before and just after in the same run (their mean): the same queue of
 seven experiments on a pipeline of one stage that does nothing, i.e. what DVC's queue costs by
-itself. Finally one value is run
-again with `dvc exp run -S`: it must be restored from the run-cache, not retrained. This host's
-speed varies by tens of percent from hour to hour, so the check is a ratio: exits non-zero if
-the sweep takes longer than `--target` times the reference, or the repeat trains.
+itself. Finally one value is run again with `dvc exp run -S`: it must be restored from the
+run-cache, not retrained. This host's speed varies by tens of percent from hour to hour, so the
+check is a ratio: exits non-zero if the sweep takes longer than `--target` times the reference,
+or the repeat trains.
 """
 
 from __future__ import annotations
