@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.repro_overhead import timed, training_seconds
+from benchmarks.repro_overhead import add_target, timed, training_seconds
 from tests.pipeline import Project
 
 SIZES = (1, 2, 3, 4, 5, 20, 50)
@@ -101,12 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--target",
-        type=float,
-        default=2.3,
-        help="wall time allowed, in units of the reference (default: %(default)s)",
-    )
+    add_target(parser, 2.3, "wall time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         floors = [empty_queue(Path(folder) / "empty-before")]
