@@ -3,6 +3,8 @@ the paired comparison of two models."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -290,28 +292,39 @@ def test_paired_comparison_without_disagreement():
         (
             (40, 33, 7, 0),
             [
-                "nn alone right on 33/80 rows, logreg alone on 7: McNemar p = 4.2e-05",
-                "nn beats logreg by 32.5 points of accuracy (95% CI 17.9 to 45.3)",
+                "nn alone right on 33/80 rows, logreg alone on 7: McNemar p = {p:.2g}",
+                "nn beats logreg by 32.5 points of accuracy (95% CI {low:.1f} to {high:.1f})",
             ],
         ),
         (
             (40, 7, 33, 0),
             [
-                "nn alone right on 7/80 rows, logreg alone on 33: McNemar p = 4.2e-05",
-                "logreg beats nn by 32.5 points of accuracy (95% CI 17.9 to 45.3)",
+                "nn alone right on 7/80 rows, logreg alone on 33: McNemar p = {p:.2g}",
+                "logreg beats nn by 32.5 points of accuracy "
+                "(95% CI {flipped_low:.1f} to {flipped_high:.1f})",
             ],
         ),
         (
             (60, 5, 3, 12),
             [
-                "nn alone right on 5/80 rows, logreg alone on 3: McNemar p = 0.73",
-                "no clear winner: nn - logreg = +2.5 points (95% CI -5.1 to +10.2)",
+                "nn alone right on 5/80 rows, logreg alone on 3: McNemar p = {p:.2g}",
+                "no clear winner: nn - logreg = +2.5 points (95% CI {low:+.1f} to {high:+.1f})",
             ],
         ),
     ],
 )
 def test_paired_verdict_names_the_winner_only_beyond_chance(table, lines):
-    assert PairedComparison(*table).verdict("nn", "logreg") == lines
+    """The words are typed in; the numbers are computed: p is the two-sided exact binomial
+    tail by hand (2 × P(X ≤ min(b, c)) for X ~ Bin(b + c, 1/2)), the interval Newcombe's
+    (checked against published cases in test_intervals.py), in points of accuracy. The
+    differences: (33 − 7) / 80 = 32.5 points, (5 − 3) / 80 = 2.5."""
+    _, b, c, _ = table
+    p = min(1.0, 2 * sum(math.comb(b + c, k) for k in range(min(b, c) + 1)) / 2 ** (b + c))
+    interval = intervals.paired_difference(*table)
+    low, high = 100 * interval.lower, 100 * interval.upper
+    numbers = {"p": p, "low": low, "high": high, "flipped_low": -high, "flipped_high": -low}
+    expected = [line.format(**numbers) for line in lines]
+    assert PairedComparison(*table).verdict("nn", "logreg") == expected
 
 
 # --- properties ---------------------------------------------------------------------------------

@@ -55,8 +55,7 @@ def queued(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str]:
 @pytest.fixture(scope="module")
 def project(queued: tuple[Project, str]) -> Project:
     """The queued project, and one more experiment run directly."""
-    project, status = queued
-    assert status.count("Success") == len(SIZES) + len(SEEDS), status
+    project, _ = queued
     project.dvc("exp", "run", "-S", "nn.learning_rate=0.3", "-n", "unrelated")
     return project
 

@@ -218,11 +218,11 @@ def test_each_experiments_model_is_in_s3(
     fresh, _ = swept
     _, remote = team
     stored = set(remote.stored())
-    for name, rev in experiment_revs(fresh).items():
-        if name in NAMES:
-            lock = YAML(typ="safe").load(fresh.git("show", f"{rev}:dvc.lock").stdout)
-            md5 = lock["stages"]["train_nn"]["outs"][0]["md5"]
-            assert f"files/md5/{md5[:2]}/{md5[2:]}" in stored, name
+    revs = experiment_revs(fresh)
+    for name in NAMES:
+        lock = YAML(typ="safe").load(fresh.git("show", f"{revs[name]}:dvc.lock").stdout)
+        md5 = lock["stages"]["train_nn"]["outs"][0]["md5"]
+        assert f"files/md5/{md5[:2]}/{md5[2:]}" in stored, name
 
 
 # --- failures ----------------------------------------------------------------------------------

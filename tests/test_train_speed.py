@@ -13,11 +13,23 @@ from scratchnet import nn, params
 
 @pytest.fixture(scope="module")
 def workload() -> train_speed.Workload:
-    """The default data and split, with fewer epochs so that the check runs in seconds."""
+    """The default data and split, with fewer epochs so that the check runs in seconds (pinned
+    here, not read from params.yaml, which experiments change)."""
     train, test = train_speed.standardised_split(
-        params.DataParams("flower", 400, 0.2, 69), params.SplitParams(0.2, 69, False, True)
+        params.DataParams(kind="flower", n_samples=400, noise=0.2, seed=69),
+        params.SplitParams(test_size=0.2, seed=69, stratify=False, standardize=True),
     )
-    config = params.NNParams(40, "tanh", 1_200, 0.9, "uniform", 0.01, 69, 1_200, "float64")
+    config = params.NNParams(
+        hidden_units=40,
+        activation="tanh",
+        epochs=1_200,
+        learning_rate=0.9,
+        init="uniform",
+        init_scale=0.01,
+        seed=69,
+        log_every=1_200,
+        dtype="float64",
+    )
     return train_speed.Workload(train, test, config)
 
 
