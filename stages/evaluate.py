@@ -21,21 +21,14 @@ def main(args: argparse.Namespace) -> str:
         document[name] = metrics.summary(
             test.y, test_logit, train.y, classifier.logit(train.x), config.threshold
         )
-        predicted[name] = metrics.predict_labels(classifier.probability(test.x), config.threshold)
+        predicted[name] = metrics.labels_from_logits(test_logit, config.threshold)
         predictions = {"actual": test.y, "predicted": predicted[name]}
         io.write_table(getattr(args, f"predictions_{name}"), predictions)
         roc = metrics.roc_curve(test.y, test_logit)
         roc_rows.append(
             {"model": name, "point": range(roc.fpr.size), "fpr": roc.fpr, "tpr": roc.tpr}
         )
-        scores = document[name]
-        auc = f"AUC {scores['roc_auc']:.3f}"
-        if "roc_auc_lower" in scores:
-            auc += f" ({scores['roc_auc_lower']:.3f}-{scores['roc_auc_upper']:.3f})"
-        print(
-            f"evaluate: {name}: accuracy {scores['accuracy']:.2%} (95% CI "
-            f"{100 * scores['accuracy_lower']:.1f}-{scores['accuracy_upper']:.1%}), {auc}"
-        )
+        print(f"evaluate: {name}: {metrics.summary_line(document[name])}")
     comparison = metrics.PairedComparison.from_predictions(test.y, *predicted.values())
     document["compare"] = comparison.scores(*classifiers)
     for line in comparison.verdict(*classifiers):

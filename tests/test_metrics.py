@@ -379,3 +379,21 @@ def test_roc_auc_equals_brute_force_property(pair):
     auc = metrics.roc_auc(y, s)
     assert 0.0 <= auc <= 1.0 + 1e-12
     assert auc == pytest.approx(brute_force_auc(y, s), abs=1e-9)
+
+
+def test_summary_line_reads_accuracy_and_auc_with_their_intervals():
+    """Wilson's interval for 73/80 is 83.0–95.7 % (test_intervals.py); the AUC's bounds are
+    left out when DeLong's interval is undefined (a class with a single test row)."""
+    scores = {
+        "accuracy": 0.9125,
+        "accuracy_lower": 0.8302,
+        "accuracy_upper": 0.9569,
+        "roc_auc": 0.975,
+        "roc_auc_lower": 0.948,
+        "roc_auc_upper": 1.0,
+    }
+    assert metrics.summary_line(scores) == (
+        "accuracy 91.25% (95% CI 83.0-95.7%), AUC 0.975 (0.948-1.000)"
+    )
+    del scores["roc_auc_lower"], scores["roc_auc_upper"]
+    assert metrics.summary_line(scores) == "accuracy 91.25% (95% CI 83.0-95.7%), AUC 0.975"

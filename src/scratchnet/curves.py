@@ -7,9 +7,9 @@ import numpy as np
 
 
 def sampled_epochs(epochs: int, points: int = 1000) -> np.ndarray:
-    """About `points` epochs (1-based) that draw the learning curve in an interactive plot:
-    every one of the first `points // 10`, then evenly spaced, and the last. The figure uses
-    every epoch; DVC's page would otherwise embed all of them for each revision."""
+    """About `points` epochs (1-based) that draw a learning curve: every one of the first
+    `points // 10`, then evenly spaced, and the last. DVC's plot data takes 1,000 of them (its
+    page would otherwise embed every epoch for each revision), the figure more."""
     head = np.arange(1, min(epochs, points // 10) + 1)
     rest = np.arange(0, epochs + 1, max(1, -(-epochs // points)))[1:]
     return np.union1d(np.union1d(head, rest), [epochs])

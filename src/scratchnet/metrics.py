@@ -67,6 +67,11 @@ def predict_labels(probability: np.ndarray, threshold: float) -> np.ndarray:
     return (probability >= threshold).astype(np.int64)
 
 
+def labels_from_logits(logits: np.ndarray, threshold: float) -> np.ndarray:
+    """Class 1 where sigmoid(logit) is at least `threshold`, else 0."""
+    return predict_labels(sigmoid(logits), threshold)
+
+
 def log_loss(y_true: np.ndarray, logits: np.ndarray) -> float:
     """Mean binary cross-entropy, from logits: exact even for confident mistakes, no clipping."""
     return binary_cross_entropy_from_logits(logits.astype(np.float64), 1.0 - 2.0 * y_true)
@@ -116,7 +121,7 @@ def classification_report(
     ROC and its area are computed on the logits: a monotone score like the probability, but
     without the ties that saturated probabilities (exactly 0 or 1 beyond |logit| ≈ 37) create.
     """
-    counts = ConfusionCounts.from_labels(y_true, predict_labels(sigmoid(logits), threshold))
+    counts = ConfusionCounts.from_labels(y_true, labels_from_logits(logits, threshold))
     scores = {
         "accuracy": accuracy(counts),
         "precision": precision(counts),
@@ -148,9 +153,21 @@ def summary(
     for name, interval in bounds.items():
         if interval is not None:
             scores[f"{name}_lower"], scores[f"{name}_upper"] = interval.lower, interval.upper
-    train_labels = predict_labels(sigmoid(train_logits), threshold)
-    train_counts = ConfusionCounts.from_labels(train_true, train_labels)
+    train_counts = ConfusionCounts.from_labels(
+        train_true, labels_from_logits(train_logits, threshold)
+    )
     return {**scores, "train_accuracy": accuracy(train_counts)}
+
+
+def summary_line(scores: dict[str, int | float]) -> str:
+    """A `summary` for a reader: test accuracy and ROC AUC, each with its 95 % interval."""
+    auc = f"AUC {scores['roc_auc']:.3f}"
+    if "roc_auc_lower" in scores:
+        auc += f" ({scores['roc_auc_lower']:.3f}-{scores['roc_auc_upper']:.3f})"
+    return (
+        f"accuracy {scores['accuracy']:.2%} (95% CI "
+        f"{100 * scores['accuracy_lower']:.1f}-{scores['accuracy_upper']:.1%}), {auc}"
+    )
 
 
 SIGNIFICANCE = 0.05

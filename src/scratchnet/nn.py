@@ -157,8 +157,8 @@ class Workspace:
       (g'(A1) Vᵀ) scaled row-wise by W2ᵀ, where V = X ∘ dZ2 has only d + 1 rows; and with
       g' = c - r(A1) (see Activation), g'(A1) Vᵀ = c Σ_i V - r(A1) Vᵀ, where the product of
       [r(A1); c] (a row of c under the remainders) with Vᵀ yields both terms;
-    - `scale` (1/m, times the learning rate when training) is folded into dZ2, so the update
-      is a single subtraction on the flat parameter vector;
+    - `scale`/m (the learning rate over m when training) is folded into dZ2, so the update is
+      a single subtraction on the flat parameter vector;
     - the cost is not computed here: `descent_step` writes Z2 where the caller asks, and the
       caller turns many epochs' worth into costs at once (`costs_from_logits`).
 
@@ -179,7 +179,6 @@ class Workspace:
         self.x1[:d] = x.T
         self.a1_ones = np.ones((h + 1, m), dtype)
         self.a1 = self.a1_ones[:h]
-        self.z2 = np.empty((1, m), dtype)
         if y is None:
             return
         y = y.astype(dtype).reshape(1, m)
@@ -202,7 +201,9 @@ class Workspace:
         """Fill A1 and return the output logits Z2 (1 × m), in `z2` if given."""
         np.matmul(self.layer1, self.x1, out=self.a1)
         self.activation.forward(self.a1, self.a1)
-        return np.dot(self.layer2, self.a1_ones, out=self.z2 if z2 is None else z2)
+        if z2 is None:
+            z2 = np.empty((1, self.a1_ones.shape[1]), self.a1_ones.dtype)
+        return np.dot(self.layer2, self.a1_ones, out=z2)
 
     def costs_from_logits(
         self, logits: np.ndarray, scratch: np.ndarray | None = None

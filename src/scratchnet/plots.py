@@ -127,7 +127,8 @@ def boundary_figure(panels: Sequence[BoundaryPanel]) -> Figure:
 
 
 CURVE_POINTS = 20_000
-"""At most about this many epochs are drawn in the whole-curve panel (every epoch up to it)."""
+"""About this many epochs are drawn in the whole-curve panel (`curves.sampled_epochs`): every
+one of the first tenth of them, then evenly spaced, so any epoch count has bounded memory."""
 ZOOM_EPOCHS = 120
 """Width of the zoomed panel: enough epochs to see a two-value alternation epoch by epoch."""
 
