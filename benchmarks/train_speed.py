@@ -225,15 +225,12 @@ def equivalence(
     workload: Workload,
     trained: Trained,
     reference: Trained,
-    gradients: Callable[[nn.Network, np.ndarray, np.ndarray], Arrays] = (
-        lambda net, x, y: nn.cost_and_gradients(net, x, y)[1]
-    ),
 ) -> list[str]:
-    """What disagrees between a trainer and the reference (empty when they do the same maths).
+    """What disagrees between scratchnet and the reference (empty when they do the same maths).
 
-    `trained` and `reference` are the two trainers' runs of `workload`; `gradients` is the
-    trainer's one-epoch gradient, compared with the reference's from the initial weights and
-    from weights halfway through the compared epochs.
+    `trained` and `reference` are the two trainers' runs of `workload`; scratchnet's one-epoch
+    gradient is compared with the reference's from the initial weights and from weights halfway
+    through the compared epochs.
     """
     train, config = workload.train, workload.config
     start = nn.initialize(train.x.shape[1], config)
@@ -241,7 +238,8 @@ def equivalence(
     partway = nn.fit(train.x, train.y, dataclasses.replace(config, epochs=epochs // 2)).network
     failures = []
     for label, net in (("initial", start), (f"epoch {epochs // 2:,}", partway)):
-        ours, theirs = gradients(net, train.x, train.y), reference_gradients(net, train.x, train.y)
+        ours = nn.cost_and_gradients(net, train.x, train.y)[1]
+        theirs = reference_gradients(net, train.x, train.y)
         worst = max(relative_difference(ours[name], theirs[name]) for name in theirs)
         print(f"  gradients from the {label} weights: relative difference {worst:.1e}")
         if not worst <= GRADIENT_TOLERANCE:

@@ -117,6 +117,12 @@ def stage_command(project: Project, name: str, **paths: Path) -> list[str]:
     return [sys.executable, *command[1:]]
 
 
+def stage_outputs(stage: dict) -> list[str]:
+    """The files a stage of dvc.yaml writes: its `outs`, `metrics` and `plots` entries."""
+    entries = [*stage.get("outs", []), *stage.get("metrics", []), *stage.get("plots", [])]
+    return [entry if isinstance(entry, str) else next(iter(entry)) for entry in entries]
+
+
 def stages_run(repro_output: str) -> list[str]:
     """Names of the stages a `dvc repro` / `dvc exp run` actually executed, in order."""
     prefix = "Running stage '"

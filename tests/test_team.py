@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.pipeline import Project, stages_run
+from tests.pipeline import Project, stage_outputs, stages_run
 from tests.team import DirectoryRemote, Remote, S3Remote, clone, experiment_revs, publish_baseline
 
 pytestmark = pytest.mark.pipeline
@@ -31,12 +31,7 @@ PNG_TEXT_CHUNKS = {b"tIME", b"tEXt", b"iTXt", b"zTXt"}
 def declared_outputs(project: Project) -> list[str]:
     """Every output (outs, metrics, plots) of every stage in the project's dvc.yaml."""
     stages = YAML(typ="safe").load(project.read("dvc.yaml"))["stages"]
-    return sorted(
-        next(iter(out)) if isinstance(out, dict) else out
-        for stage in stages.values()
-        for kind in ("outs", "metrics", "plots")
-        for out in stage.get(kind, [])
-    )
+    return sorted(output for stage in stages.values() for output in stage_outputs(stage))
 
 
 def snapshot(project: Project) -> dict[str, bytes]:
