@@ -14,9 +14,10 @@ clone it runs
    clone already has (kept from a failed push): running the same command again, here or on
    another machine, finishes the slice without running anything twice;
 3. data before refs: `dvc exp apply` + `dvc push` of each experiment, `dvc push --run-cache`, and
-   last `dvc exp push` to the git remote, checked with `git ls-remote`. (`dvc exp push` alone
-   sends the refs first: with a broken DVC remote, teammates would get experiments whose data
-   never arrived; and it reports a name taken on the remote as a warning, with exit status 0.)
+   last `dvc exp push --no-cache` to the git remote, checked with `git ls-remote`.
+   (`dvc exp push` alone sends the refs first: with a broken DVC remote, teammates would get
+   experiments whose data never arrived; and it reports a name taken on the remote as a
+   warning, with exit status 0.)
 
 A failure ends with DVC's own error and one line saying what to check, with a non-zero exit
 status; the experiments that ran stay in the clone (`dvc exp list`). Then anyone runs
@@ -136,7 +137,7 @@ def publish(names: list[str], git_remote: str) -> None:
         dvc("push", hint=f"pushing {name}'s data failed: {DVC_REMOTE_HINT}{KEPT}")
     dvc("push", "--run-cache", hint=f"pushing the run-cache failed: {DVC_REMOTE_HINT}{KEPT}")
     dvc(
-        *("exp", "push", git_remote, *names),
+        *("exp", "push", "--no-cache", git_remote, *names),  # the data is pushed above
         hint=f"pushing to the git remote {git_remote!r} failed: check its URL and your access "
         f"(`git remote -v`){KEPT}",
     )
