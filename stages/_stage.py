@@ -26,14 +26,15 @@ from types import FrameType
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 NAME = Path(sys.argv[0]).stem
-MODEL_INPUTS = {
+INPUTS = {
     "train": "training rows (CSV)",
     "test": "test rows (CSV)",
     "scaler": "standardisation statistics (.npz)",
     "nn": "network model file (.npz)",
     "logreg": "logistic-regression model file (.npz)",
 }
-"""The inputs of the stages that use both trained models (evaluate, plot)."""
+"""The help text of each input that several stages read, by option name; evaluate and plot read
+all of them."""
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
 _paths: list[Path] = []

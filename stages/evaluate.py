@@ -44,7 +44,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
-        **_stage.MODEL_INPUTS,
+        **_stage.INPUTS,
         metrics="metrics to write (JSON: one object per model, one comparing them)",
         learning_curve="the network's learning curve, sampled, to write (CSV)",
         predictions_nn="network's test predictions to write (CSV)",

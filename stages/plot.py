@@ -43,7 +43,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
-        **_stage.MODEL_INPUTS,
+        **_stage.INPUTS,
         metrics="metrics written by evaluate (JSON)",
         comparison="both boundaries side by side to write (PNG)",
         learning_curve="learning curve to write (PNG)",

@@ -27,7 +27,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
-        train="training rows (CSV)",
-        scaler="standardisation statistics (.npz)",
+        train=_stage.INPUTS["train"],
+        scaler=_stage.INPUTS["scaler"],
         model="model file to write (.npz: weights and learning curve)",
     )

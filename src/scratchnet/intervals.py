@@ -2,7 +2,7 @@
 
 The test set is small (80 rows at the defaults: one row is 1.25 points of accuracy), so every
 headline number gets an interval. All four methods are analytic, so the results are
-deterministic and cost microseconds; none needs SciPy:
+deterministic and instant; none needs SciPy:
 
 - `wilson`: the Wilson score interval for a proportion (accuracy).
 - `auc_interval`: ROC AUC ± z·SE with DeLong's variance (DeLong, DeLong & Clarke-Pearson 1988),
@@ -92,7 +92,7 @@ def mcnemar_exact(first_only: int, second_only: int) -> float:
     The tail is summed from its largest term P(X = k) (from `math.lgamma`) down, each term the
     previous times i / (m − i + 1), until the rest is negligible: relative error about 1e-13
     for a few hundred discordant rows, 1e-7 for ten million, where exact integer arithmetic
-    would take minutes. p-values below about 1e-308 underflow to 0.
+    would be slow. p-values below about 1e-308 underflow to 0.
     """
     if first_only < 0 or second_only < 0:
         raise DataError(f"discordant counts must be >= 0 ({first_only}, {second_only})")

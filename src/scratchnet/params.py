@@ -31,7 +31,8 @@ MAX_INIT_SCALE = 1e3
 MAX_NOISE = 100.0
 """Upper bounds that catch a typo (an extra zero or three) before it becomes a MemoryError or a
 run of weeks; all far beyond anything this experiment needs. Initial weights beyond ±1000
-saturate every unit (and overflow float32 long before its limit)."""
+saturate every unit (and overflow float32 long before its limit); noise beyond 100 buries data
+whose points lie within a few units of the origin."""
 
 
 _QUOTE = reprlib.Repr()
