@@ -106,3 +106,11 @@ def workflow_step(job: str, step_id: str) -> str:
     """The shell script of the step with id `step_id` in `job` of the sweep workflow."""
     steps = workflow()["jobs"][job]["steps"]
     return next(step["run"] for step in steps if step.get("id") == step_id)
+
+
+def restore_experiment(project: Project, name: str) -> None:
+    """The README's way to get a teammate's experiment: `dvc exp pull origin NAME`,
+    `dvc exp apply NAME`, `dvc pull`."""
+    project.dvc("exp", "pull", "origin", name)
+    project.dvc("exp", "apply", name)
+    project.dvc("pull")

@@ -14,7 +14,15 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.pipeline import Project, stage_outputs, stages_run
-from tests.team import DirectoryRemote, Remote, S3Remote, clone, experiment_revs, publish_baseline
+from tests.team import (
+    DirectoryRemote,
+    Remote,
+    S3Remote,
+    clone,
+    experiment_revs,
+    publish_baseline,
+    restore_experiment,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -140,9 +148,7 @@ def shared(
 
     b = clone(base, "b")
     assert not (b.root / "models" / "nn.npz").exists()
-    b.dvc("exp", "pull", "origin", SHARED_EXPERIMENT)
-    b.dvc("exp", "apply", SHARED_EXPERIMENT)
-    b.dvc("pull")
+    restore_experiment(b, SHARED_EXPERIMENT)
     return results, b
 
 

@@ -19,7 +19,14 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.pipeline import Project
-from tests.team import S3Remote, clone, experiment_revs, publish_baseline, workflow_step
+from tests.team import (
+    S3Remote,
+    clone,
+    experiment_revs,
+    publish_baseline,
+    restore_experiment,
+    workflow_step,
+)
 from tools.sweep_worker import GATE
 
 pytestmark = pytest.mark.pipeline
@@ -140,11 +147,8 @@ def remote_experiments(project: Project) -> list[str]:
 
 
 def restores_with_nothing_to_rerun(fresh: Project, name: str) -> None:
-    """`dvc exp pull origin NAME`, `dvc exp apply` and `dvc pull` (the README's way) give the
-    experiment's outputs, with nothing left to run."""
-    fresh.dvc("exp", "pull", "origin", name)
-    fresh.dvc("exp", "apply", name)
-    fresh.dvc("pull")
+    """Restoring the experiment the README's way leaves nothing to run."""
+    restore_experiment(fresh, name)
     assert json.loads(fresh.dvc("status", "--json").stdout) == {}, name
 
 
