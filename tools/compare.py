@@ -153,8 +153,9 @@ METRIC_COLUMNS = {
     "nn.roc_auc": "network ROC AUC",
     "logreg.accuracy": "logistic test acc.",
 }
-TEST_ACCURACY = ("nn.accuracy", "logreg.accuracy")
-"""The two models' test accuracies: what the figures show with their uncertainty."""
+TEST_ACCURACY = {"nn.accuracy": "network", "logreg.accuracy": "logistic"}
+"""The two models' test accuracies (what the figures show with their uncertainty), by the
+name the seed report gives each model."""
 
 
 def _cell(run: Run, key: str) -> str:
@@ -300,7 +301,7 @@ def seeds_table(groups: list[SeedGroup]) -> str:
     """One row per configuration: its runs, the seeds they vary, and each model's test accuracy
     over them (mean, standard deviation with n − 1, min, max)."""
     header = ["configuration", "runs", "seeds varied"]
-    for model in ("network", "logistic"):
+    for model in TEST_ACCURACY.values():
         header += [f"{model} test acc. {name}" for name in SEED_STATISTICS]
     rows = []
     for group in groups:
@@ -326,14 +327,14 @@ def seeds_figure(groups: list[SeedGroup]) -> Figure:
     figure = Figure(figsize=(max(5.0, 1.8 * len(groups) + 2.5), 4.4), layout="constrained")
     ax = figure.subplots()
     for (key, name), shift, colour in zip(
-        {"nn.accuracy": "network", "logreg.accuracy": "logistic"}.items(),
+        TEST_ACCURACY.items(),
         (-0.2, 0.2),
         ("#ff7f0e", "#2ca02c"),
         strict=True,
     ):
         for index, group in enumerate(groups):
             values = group.accuracies(key) * 100
-            mean, sd = values.mean(), values.std(ddof=1)
+            mean, sd, *_ = _statistics(values)
             dots = index + shift + _spread_out(values, 0.025)
             ax.plot(
                 dots,
