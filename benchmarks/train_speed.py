@@ -350,13 +350,10 @@ def scaling() -> int:
         f"{'peak RSS growth / (n·h floats)':>31}"
     )
     rows = []
+    env = {"OPENBLAS_NUM_THREADS": "1", **os.environ}  # as the stages run (stages/_stage.py)
     for n_samples in SCALING_SAMPLES:
         for units in SCALING_UNITS:
             command = [sys.executable, __file__, "--point", str(n_samples), str(units)]
-            env = {
-                **os.environ,
-                "OPENBLAS_NUM_THREADS": "1",
-            }  # as the stages run (stages/_stage.py)
             row = json.loads(
                 subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
             )
