@@ -20,6 +20,13 @@ from scratchnet.errors import DataError
 from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
 
 
+def cross_counts(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int]:
+    """How many rows have (a, b) = (False, False), (False, True), (True, False), (True, True):
+    the 2 × 2 table of two boolean columns, in one pass."""
+    counts = np.bincount(2 * a.astype(np.intp) + b.astype(np.intp), minlength=4)
+    return int(counts[0]), int(counts[1]), int(counts[2]), int(counts[3])
+
+
 @dataclasses.dataclass(frozen=True)
 class ConfusionCounts:
     tn: int
@@ -29,13 +36,8 @@ class ConfusionCounts:
 
     @classmethod
     def from_labels(cls, y_true: np.ndarray, y_pred: np.ndarray) -> ConfusionCounts:
-        truth, pred = y_true.astype(bool), y_pred.astype(bool)
-        return cls(
-            tn=int(np.sum(~truth & ~pred)),
-            fp=int(np.sum(~truth & pred)),
-            fn=int(np.sum(truth & ~pred)),
-            tp=int(np.sum(truth & pred)),
-        )
+        tn, fp, fn, tp = cross_counts(y_true.astype(bool), y_pred.astype(bool))
+        return cls(tn=tn, fp=fp, fn=fn, tp=tp)
 
     @property
     def total(self) -> int:
@@ -189,13 +191,8 @@ class PairedComparison:
     def from_predictions(
         cls, y_true: np.ndarray, first: np.ndarray, second: np.ndarray
     ) -> PairedComparison:
-        right1, right2 = first == y_true, second == y_true
-        return cls(
-            both=int(np.sum(right1 & right2)),
-            first_only=int(np.sum(right1 & ~right2)),
-            second_only=int(np.sum(~right1 & right2)),
-            neither=int(np.sum(~right1 & ~right2)),
-        )
+        neither, second_only, first_only, both = cross_counts(first == y_true, second == y_true)
+        return cls(both=both, first_only=first_only, second_only=second_only, neither=neither)
 
     @property
     def rows(self) -> int:
