@@ -503,3 +503,11 @@ def test_every_reader_and_writer_takes_a_str_path(tmp_path):
     for kind, write in WRITERS.items():
         write(tmp_path / kind)
         assert READERS[kind](f"{folder}/{kind}") is not None
+
+
+def test_written_files_get_the_mode_open_would_give(tmp_path):
+    """Not mkstemp's 0600: teammates and DVC's cache see outputs as they see any new file."""
+    sio.write_bytes(tmp_path / "written.bin", b"x")
+    (tmp_path / "opened.bin").write_bytes(b"x")
+    modes = [(tmp_path / name).stat().st_mode & 0o777 for name in ("written.bin", "opened.bin")]
+    assert modes[0] == modes[1]

@@ -66,6 +66,17 @@ def remove_leftovers(path: PathArg) -> None:
             stale.unlink(missing_ok=True)
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+FILE_MODE = 0o666 & ~_umask()
+"""The mode open() would give a new file (not mkstemp's 0600); read once, at import, because
+reading the umask means setting it, process-wide."""
+
+
 def write_bytes(path: PathArg, payload: bytes) -> None:
     """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
     path = Path(path)
@@ -78,9 +89,7 @@ def write_bytes(path: PathArg, payload: bytes) -> None:
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(descriptor, 0o666 & ~umask)  # what open() would give, not mkstemp's 0600
+        os.fchmod(descriptor, FILE_MODE)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(payload)
         Path(temporary).replace(path)

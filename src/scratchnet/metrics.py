@@ -12,6 +12,7 @@ rows with a paired comparison (`scratchnet.intervals` has the methods).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -198,7 +199,7 @@ class PairedComparison:
     def rows(self) -> int:
         return self.both + self.first_only + self.second_only + self.neither
 
-    @property
+    @functools.cached_property
     def p_value(self) -> float:
         return intervals.mcnemar_exact(self.first_only, self.second_only)
 
@@ -207,7 +208,7 @@ class PairedComparison:
         """First model's accuracy minus the second's."""
         return (self.first_only - self.second_only) / self.rows
 
-    @property
+    @functools.cached_property
     def interval(self) -> intervals.Interval:
         return intervals.paired_difference(
             self.both, self.first_only, self.second_only, self.neither
