@@ -177,7 +177,7 @@ def exact_mcnemar(b: int, c: int) -> Fraction:
 
 
 def test_mcnemar_hand_worked() -> None:
-    """5 against 3: 2 (1 + 8 + 28 + 56) / 2⁸ = 186/256; 33 against 7 (the defaults):
+    """5 against 3: 2 (1 + 8 + 28 + 56) / 2⁸ = 186/256; 33 against 7:
     2 Σ_{i≤7} C(40, i) / 2⁴⁰; 27 against 1: 2 (1 + 28) / 2²⁸."""
     assert intervals.mcnemar_exact(5, 3) == pytest.approx(186 / 256, rel=1e-13)
     assert intervals.mcnemar_exact(3, 5) == pytest.approx(186 / 256, rel=1e-13)

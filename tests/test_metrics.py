@@ -257,7 +257,7 @@ def paired_predictions(both: int, first_only: int, second_only: int, neither: in
 
 
 def test_paired_comparison_counts_and_scores_hand_worked():
-    """The defaults' table: both right on 40 rows, the network alone on 33, logistic
+    """A hand-worked table: both right on 40 rows, the network alone on 33, logistic
     regression alone on 7, neither on 0 of 80: the accuracies differ by 26/80."""
     y, nn, logreg = paired_predictions(40, 33, 7, 0)
     comparison = PairedComparison.from_predictions(y, nn, logreg)

@@ -341,3 +341,33 @@ def test_a_name_pushed_meanwhile_is_reported_not_replaced(
         "`dvc exp push --force origin seed-3`"
     ), late.output()
     assert experiment_revs(first)["seed-3"] in first.git("ls-remote", "origin").stdout
+
+
+def test_a_failed_git_push_keeps_the_results_and_the_same_command_retries(
+    team: tuple[Path, S3Remote], workers: list[Worker]
+) -> None:
+    """The git remote goes away while the worker waits to push: DVC's error, our hint, a non-zero
+    status, the experiment kept in the clone; with the remote back, the same command pushes it
+    without running it again."""
+    base, _ = team
+    gate = PushGate(base / "gate-git")
+    checkout = clone(base, "broken-git")
+    origin = checkout.git("remote", "get-url", "origin").stdout.strip()
+    workers.append(Worker(checkout, "nn.seed", "4", 0, 1, **{GATE: str(gate.path)}))
+    workers[0].wait_for(AT_GATE)
+    checkout.git("remote", "set-url", "origin", str(base / "gone.git"))
+    gate.release()
+    assert workers[0].finish() != 0
+    output = workers[0].output()
+    assert output.splitlines()[-1].startswith(
+        "sweep_worker: error: pushing to the git remote 'origin' failed: check its URL"
+    ), output
+    assert "seed-4" in checkout.dvc("exp", "list", "--name-only").stdout
+
+    checkout.git("remote", "set-url", "origin", origin)
+    assert "seed-4" not in remote_experiments(checkout)
+    workers.append(Worker(checkout, "nn.seed", "4", 0, 1))
+    assert workers[1].finish() == 0, workers[1].output()
+    assert "seed-4 is in this clone already: kept, not rerun" in workers[1].output()
+    assert "Running stage" not in workers[1].output()
+    restores_with_nothing_to_rerun(clone(base, "fixed-git"), "seed-4")
