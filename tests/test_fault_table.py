@@ -188,6 +188,8 @@ class Fault:
 
 
 NN, LOGREG, SCALER = "models/nn.npz", "models/logreg.npz", "data/split/scaler.npz"
+HIDDEN_UNITS = 40
+"""The network's width at the defaults, which the project keeps."""
 ROW = "0.5,0.5,1"
 HEADER = "x1,x2,y"
 MANY_ROWS = HEADER + "\n" + "\n".join(f"{i},{i % 7},{i % 2}" for i in range(2000)) + "\n"
@@ -524,6 +526,16 @@ FAULTS: dict[str, Fault] = {
         "train_nn",
         lambda f: f.params("nn", "learning_rate", "1e6"),
         r"diverged at epoch \d+:.*nn\.learning_rate = 1000000\.0",
+    ),
+    "numerics: network weights that overflow on the test set": Fault(
+        "evaluate",
+        lambda f: f.model("nn", NN, {"w2": npy(np.full((1, HIDDEN_UNITS), 1e308))}),
+        r"Neural network \(40 tanh units, .*\): its weights overflow on \d+ of 80 rows",
+    ),
+    "numerics: logistic coefficients that overflow on the plotting grid": Fault(
+        "plot",
+        lambda f: f.model("logreg", LOGREG, {"coef": npy(np.array([1e308, -1e308]))}),
+        r"Logistic regression: its weights overflow on [\d,]+ of 90,000 rows",
     ),
 }
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from scratchnet import nn
+from scratchnet.errors import ModelFileError
 from scratchnet.logreg import LogisticModel
 from scratchnet.numerics import sigmoid
 from scratchnet.split import Standardizer
@@ -30,11 +31,25 @@ class Classifier:
     """Intermediate floats `score` holds per row (the hidden layer's width for the network)."""
 
     def logit(self, x: np.ndarray) -> np.ndarray:
-        """log-odds of class 1 for each row of raw features, in chunks of bounded memory."""
+        """log-odds of class 1 for each row of raw features, in chunks of bounded memory.
+
+        A model file's weights are only known to be finite; weights large enough to overflow on
+        these rows are refused here, in one line, instead of warning and writing NaN metrics.
+        """
         rows = max(1, CHUNK_FLOATS // self.floats_per_row)
-        if len(x) <= rows:
-            return self.score(x)
-        return np.concatenate([self.score(x[i : i + rows]) for i in range(0, len(x), rows)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            if len(x) <= rows:
+                logits = self.score(x)
+            else:
+                chunks = [self.score(x[i : i + rows]) for i in range(0, len(x), rows)]
+                logits = np.concatenate(chunks)
+        overflowed = np.count_nonzero(~np.isfinite(logits))
+        if overflowed:
+            raise ModelFileError(
+                f"{self.title}: its weights overflow on {overflowed:,} of {len(x):,} rows (no "
+                "finite log-odds); a model must score its inputs finitely: retrain it"
+            )
+        return logits
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         return sigmoid(self.logit(x))
