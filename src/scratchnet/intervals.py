@@ -56,6 +56,12 @@ def _midranks(values: np.ndarray) -> np.ndarray:
     return (np.cumsum(counts) - (counts - 1) / 2)[inverse]
 
 
+def require_both_classes(y_true: np.ndarray) -> None:
+    """A ROC compares positives with negatives: refuse labels of a single class."""
+    if np.unique(y_true).size < 2:
+        raise DataError("ROC needs both classes among the true labels")
+
+
 def auc_interval(y_true: np.ndarray, y_score: np.ndarray) -> Interval | None:
     """DeLong's interval for the ROC AUC of `y_score` (ties count one half, as the AUC does).
 
@@ -65,11 +71,10 @@ def auc_interval(y_true: np.ndarray, y_score: np.ndarray) -> Interval | None:
     row: that variance needs two of each. At an AUC of exactly 0 or 1 the variance is 0 and the
     interval is the point itself.
     """
+    require_both_classes(y_true)
     truth = y_true.astype(bool)
     positives, negatives = y_score[truth], y_score[~truth]
     m, n = positives.size, negatives.size
-    if m == 0 or n == 0:
-        raise DataError("ROC needs both classes among the true labels")
     if m < 2 or n < 2:
         return None
     ranks = _midranks(np.concatenate([positives, negatives]))

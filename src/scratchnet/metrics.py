@@ -17,7 +17,6 @@ import functools
 import numpy as np
 
 from scratchnet import intervals
-from scratchnet.errors import DataError
 from scratchnet.numerics import binary_cross_entropy_from_logits, sigmoid
 
 
@@ -80,11 +79,6 @@ def log_loss(y_true: np.ndarray, logits: np.ndarray) -> float:
     return binary_cross_entropy_from_logits(logits.astype(np.float64), 1.0 - 2.0 * y_true)
 
 
-def _require_both_classes(y_true: np.ndarray) -> None:
-    if np.unique(y_true).size < 2:
-        raise DataError("ROC needs both classes among the true labels")
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class RocCurve:
     fpr: np.ndarray
@@ -97,7 +91,7 @@ def roc_curve(y_true: np.ndarray, y_score: np.ndarray) -> RocCurve:
 
     Starts at (0, 0) with threshold +inf and ends at (1, 1); tied scores move together.
     """
-    _require_both_classes(y_true)
+    intervals.require_both_classes(y_true)
     order = np.argsort(-y_score, kind="stable")
     scores, truth = y_score[order], y_true[order].astype(bool)
     last_of_tie = np.r_[np.flatnonzero(np.diff(scores)), scores.size - 1]
