@@ -11,7 +11,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from scratchnet import params
-from tests.pipeline import ROOT
+from tests.pipeline import ROOT, stage_outputs
 
 DVC_YAML = YAML(typ="safe").load((ROOT / "dvc.yaml").read_text())
 STAGES = DVC_YAML["stages"]
@@ -25,7 +25,7 @@ def entries(stage: dict, kind: str) -> set[str]:
 
 
 def outputs(stage: dict) -> set[str]:
-    return entries(stage, "outs") | entries(stage, "metrics") | entries(stage, "plots")
+    return set(stage_outputs(stage))
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-from tests.pipeline import Project, stage_command
+from tests.pipeline import ROOT, Project, stage_command, stage_outputs
 
 pytestmark = pytest.mark.pipeline
 
@@ -188,8 +188,11 @@ class Fault:
 
 
 NN, LOGREG, SCALER = "models/nn.npz", "models/logreg.npz", "data/split/scaler.npz"
-HIDDEN_UNITS = 40
-"""The network's width at the defaults, which the project keeps."""
+DEFAULTS = YAML(typ="safe").load(ROOT / "params.yaml")
+"""The committed params, which the project keeps but for the number of epochs."""
+HIDDEN_UNITS = DEFAULTS["nn"]["hidden_units"]
+TEST_ROWS = round(DEFAULTS["data"]["n_samples"] * DEFAULTS["split"]["test_size"])
+GRID_ROWS = DEFAULTS["plot"]["grid_points"] ** 2
 ROW = "0.5,0.5,1"
 HEADER = "x1,x2,y"
 MANY_ROWS = HEADER + "\n" + "\n".join(f"{i},{i % 7},{i % 2}" for i in range(2000)) + "\n"
@@ -530,12 +533,13 @@ FAULTS: dict[str, Fault] = {
     "numerics: network weights that overflow on the test set": Fault(
         "evaluate",
         lambda f: f.model("nn", NN, {"w2": npy(np.full((1, HIDDEN_UNITS), 1e308))}),
-        r"Neural network \(40 tanh units, .*\): its weights overflow on \d+ of 80 rows",
+        rf"Neural network \({HIDDEN_UNITS} {DEFAULTS['nn']['activation']} units, .*\): "
+        rf"its weights overflow on \d+ of {TEST_ROWS} rows",
     ),
     "numerics: logistic coefficients that overflow on the plotting grid": Fault(
         "plot",
         lambda f: f.model("logreg", LOGREG, {"coef": npy(np.array([1e308, -1e308]))}),
-        r"Logistic regression: its weights overflow on [\d,]+ of 90,000 rows",
+        rf"Logistic regression: its weights overflow on [\d,]+ of {GRID_ROWS:,} rows",
     ),
 }
 
@@ -553,11 +557,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 def output_options(project: Project, stage: str) -> list[str]:
     """The `--option`s of `stage`'s command that name one of its outputs."""
     stages = YAML(typ="safe").load(project.read("dvc.yaml"))["stages"]
-    declared = {
-        next(iter(item)) if isinstance(item, dict) else item
-        for kind in ("outs", "metrics", "plots")
-        for item in stages[stage].get(kind, [])
-    }
+    declared = set(stage_outputs(stages[stage]))
     words = stages[stage]["cmd"].split()
     return [
         words[i].removeprefix("--").replace("-", "_")

@@ -7,6 +7,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -506,8 +508,12 @@ def test_every_reader_and_writer_takes_a_str_path(tmp_path):
 
 
 def test_written_files_get_the_mode_open_would_give(tmp_path):
-    """Not mkstemp's 0600: teammates and DVC's cache see outputs as they see any new file."""
-    sio.write_bytes(tmp_path / "written.bin", b"x")
-    (tmp_path / "opened.bin").write_bytes(b"x")
-    modes = [(tmp_path / name).stat().st_mode & 0o777 for name in ("written.bin", "opened.bin")]
-    assert modes[0] == modes[1]
+    """Not mkstemp's 0600: teammates and DVC's cache see outputs as they see any new file. Run
+    under umask 022 (the mode is fixed at import), where open() gives 0644 and mkstemp 0600."""
+    script = (
+        "import os, sys; os.umask(0o022); from scratchnet import io; "
+        "io.write_bytes(sys.argv[1], b'x'); open(sys.argv[2], 'wb').close()"
+    )
+    written, opened = tmp_path / "written.bin", tmp_path / "opened.bin"
+    subprocess.run([sys.executable, "-c", script, str(written), str(opened)], check=True)
+    assert [path.stat().st_mode & 0o777 for path in (written, opened)] == [0o644, 0o644]

@@ -1,8 +1,8 @@
 """One sweep split across workers that share only a bare git origin and an S3 DVC remote (a moto
 server on 127.0.0.1): each worker is a clone in its own process running the worker step of
 .github/workflows/sweep.yml as it is, and a fresh clone runs the workflow's report step. Then
-the failures: a worker killed mid-run, a worker whose DVC remote breaks before it pushes, and
-two workers given the same value."""
+the failures: a worker killed mid-run, a worker whose DVC remote or git remote breaks before it
+pushes, and two workers given the same value."""
 
 from __future__ import annotations
 
@@ -37,15 +37,15 @@ AT_GATE = "sweep_worker: waiting at the push gate"
 
 
 class Worker:
-    """The workflow's worker step, in `clone`, as its own process group; its output (stdout and
+    """The workflow's worker step, in `checkout`, as its own process group; its output (stdout and
     stderr) is read as it comes, so a test can wait for a line."""
 
-    def __init__(self, clone: Project, param: str, values: str, index: int, count: int, **env):
+    def __init__(self, checkout: Project, param: str, values: str, index: int, count: int, **env):
         self.process = subprocess.Popen(
             ["bash", "-eo", "pipefail", "-c", workflow_step("worker", "sweep")],
-            cwd=clone.root,
+            cwd=checkout.root,
             env={
-                **clone.env,
+                **checkout.env,
                 "PARAM": param,
                 "VALUES": values,
                 "WORKER": str(index),
