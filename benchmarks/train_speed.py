@@ -9,14 +9,14 @@ benchmark extra is installed (`pip install -e '.[benchmark]'`).
     python benchmarks/train_speed.py              # the default workload (params.yaml)
     python benchmarks/train_speed.py --scaling    # n_samples × hidden units grid, one process each
 
-The default run first checks that scratchnet does the reference's mathematics (`equivalence`):
-from the same weights, one epoch's gradients agree to a relative 1e-12; the costs of the first
+The default run alternates the trainers over `--repeats` rounds in one process, then checks on
+the last round's runs that scratchnet does the reference's mathematics (`equivalence`): from
+the same weights, one epoch's gradients agree to a relative 1e-12; the costs of the first
 5,000 epochs agree to 1e-9; the two trained models classify the test set the same way (up to
 the phase of the two-value oscillation the run ends in: `reference_states`). Exact equality of
 the final cost would be the wrong test: the default run is chaotic from epoch ~6,300 on, so
-any regrouping of the arithmetic moves the final cost by ~1e-3. Then it
-alternates the trainers over `--repeats` rounds in one process and exits non-zero unless every
-ratio in TARGETS is met.
+any regrouping of the arithmetic moves the final cost by ~1e-3. It exits non-zero unless the
+check passes and every ratio in TARGETS is met.
 """
 
 from __future__ import annotations

@@ -88,13 +88,14 @@ def _newest(runs: list[Run], key: Callable[[Run], str]) -> tuple[list[Run], list
     newest: dict[str, Run] = {}
     notes = []
     for run in sorted(runs, key=lambda run: (run.timestamp, run.name)):
-        older = newest.get(key(run))
+        described = key(run)
+        older = newest.get(described)
         if older is not None:
             notes.append(
-                f"{key(run)}: {run.name} is newer than {older.name}, which is left out "
+                f"{described}: {run.name} is newer than {older.name}, which is left out "
                 f"(name experiments to choose)"
             )
-        newest[key(run)] = run
+        newest[described] = run
     return list(newest.values()), notes
 
 
