@@ -7,7 +7,7 @@ Ctrl-C and SIGTERM are handled from the moment this module is imported (the firs
 stage script does): the handler removes the temporary files of this stage's outputs, prints one
 line and ends the process at once. Raising an exception instead would land wherever Python
 happens to be, which during an import or inside matplotlib can be swallowed or turned into an
-unrelated error. Outputs are written atomically (`scratchnet.io.write_bytes`), so ending at any
+unrelated error. Outputs are written atomically (`scratchnet.files.write_bytes`), so ending at any
 moment leaves no half-written file.
 
 BLAS runs on one thread unless OPENBLAS_NUM_THREADS says otherwise (set here, before NumPy is
@@ -43,7 +43,7 @@ _paths: list[Path] = []
 
 def _interrupted(signum: int, _frame: FrameType | None) -> None:
     # Not (fully) imported yet: nothing can have been written yet.
-    remove_leftovers = getattr(sys.modules.get("scratchnet.io"), "remove_leftovers", None)
+    remove_leftovers = getattr(sys.modules.get("scratchnet.files"), "remove_leftovers", None)
     if remove_leftovers is not None:
         for path in _paths:
             remove_leftovers(path)

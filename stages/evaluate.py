@@ -9,12 +9,11 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import curves, io, metrics, models, params
+    from scratchnet import curves, files, metrics, modelfiles, params, tables
 
-    config = io.read_section(args.params, params.EvaluateParams)
-    train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    trained = io.read_network(args.nn)
-    classifiers = models.both(trained, io.read_logistic(args.logreg), io.read_scaler(args.scaler))
+    config = params.read_section(args.params, params.EvaluateParams)
+    train, test = tables.read_dataset(args.train), tables.read_dataset(args.test)
+    trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
     document, roc_rows, predicted = {}, [], {}
     for name, classifier in classifiers.items():
         test_logit = classifier.logit(test.x)
@@ -23,7 +22,7 @@ def main(args: argparse.Namespace) -> str:
         )
         predicted[name] = metrics.labels_from_logits(test_logit, config.threshold)
         predictions = {"actual": test.y, "predicted": predicted[name]}
-        io.write_table(getattr(args, f"predictions_{name}"), predictions)
+        tables.write_table(getattr(args, f"predictions_{name}"), predictions)
         roc = metrics.roc_curve(test.y, test_logit)
         roc_rows.append(
             {"model": name, "point": range(roc.fpr.size), "fpr": roc.fpr, "tpr": roc.tpr}
@@ -33,10 +32,12 @@ def main(args: argparse.Namespace) -> str:
     document["compare"] = comparison.scores(*classifiers)
     for line in comparison.verdict(*classifiers):
         print(f"evaluate: {line}")
-    io.write_tables(args.roc, roc_rows)
+    tables.write_tables(args.roc, roc_rows)
     epochs = curves.sampled_epochs(trained.cost_history.size)
-    io.write_table(args.learning_curve, {"epoch": epochs, "cost": trained.cost_history[epochs - 1]})
-    io.write_json(args.metrics, document)
+    tables.write_table(
+        args.learning_curve, {"epoch": epochs, "cost": trained.cost_history[epochs - 1]}
+    )
+    files.write_json(args.metrics, document)
     return f"{args.metrics} and the data of 4 plots"
 
 

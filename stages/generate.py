@@ -9,10 +9,10 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import datasets, io, params
+    from scratchnet import datasets, params, tables
     from scratchnet.errors import ParamsError
 
-    config = io.read_section(args.params, params.DataParams)
+    config = params.read_section(args.params, params.DataParams)
     if config.own_data is None:
         data = datasets.generate(config)
     else:
@@ -24,9 +24,9 @@ def main(args: argparse.Namespace) -> str:
             )
         if not source.is_file():
             raise ParamsError(f"data.kind = {config.kind!r}: no such file")
-        data = io.read_dataset(source)
-    io.write_dataset(args.dataset, data)
-    return f"{args.dataset} ({len(data)} rows, {config.kind})"
+        data = tables.read_own_dataset(source, config)
+    tables.write_dataset(args.dataset, data)
+    return f"{args.dataset} ({len(data)} rows, {data.n_features} features, {config.kind})"
 
 
 if __name__ == "__main__":
@@ -34,5 +34,5 @@ if __name__ == "__main__":
         main,
         __doc__,
         own_data="folder for your own data sets (a data.kind ending in .csv names a file there)",
-        dataset="CSV to write (x1, x2, y)",
+        dataset="CSV to write (the features by name, then the label as 0/1)",
     )

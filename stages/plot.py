@@ -10,18 +10,17 @@ import _stage
 def main(args: argparse.Namespace) -> str:
     import numpy as np
 
-    from scratchnet import io, models, params, plots
+    from scratchnet import files, modelfiles, params, plots, tables
 
-    document = io.read_params(args.params)
+    document = params.read_params(args.params)
     config = params.section(document, params.PlotParams)
     threshold = params.section(document, params.EvaluateParams).threshold
-    train, test = io.read_dataset(args.train), io.read_dataset(args.test)
-    trained = io.read_network(args.nn)
-    classifiers = models.both(trained, io.read_logistic(args.logreg), io.read_scaler(args.scaler))
+    train, test = tables.read_dataset(args.train), tables.read_dataset(args.test)
+    trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
     extent = np.concatenate([train.x, test.x])
     panels = {}
     for name, classifier in classifiers.items():
-        accuracy = io.read_number(args.metrics, name, "accuracy")
+        accuracy = files.read_number(args.metrics, name, "accuracy")
         title = f"{classifier.title}\ntest accuracy {accuracy:.2%}"
         panels[name] = plots.BoundaryPanel(
             title, classifier.probability, test, threshold, extent, config.grid_points, train
@@ -34,7 +33,7 @@ def main(args: argparse.Namespace) -> str:
         ),
     }
     for path, figure in figures.items():
-        io.write_bytes(path, plots.to_png(figure, config.dpi))
+        files.write_bytes(path, plots.to_png(figure, config.dpi))
     folders = sorted({str(path.parent) for path in figures})
     return f"{len(figures)} figures in {', '.join(folders)}"
 

@@ -8,13 +8,13 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import io, params, split
+    from scratchnet import modelfiles, params, split, tables
 
-    config = io.read_section(args.params, params.SplitParams)
-    train, test = split.train_test_split(io.read_dataset(args.dataset), config)
-    io.write_dataset(args.train, train)
-    io.write_dataset(args.test, test)
-    io.write_scaler(args.scaler, split.fit_scaler(train, config))
+    config = params.read_section(args.params, params.SplitParams)
+    train, test = split.train_test_split(tables.read_dataset(args.dataset), config)
+    tables.write_dataset(args.train, train)
+    tables.write_dataset(args.test, test)
+    modelfiles.write_scaler(args.scaler, split.fit_scaler(train, config))
     return f"{len(train)} training rows, {len(test)} test rows and the scaler"
 
 

@@ -8,13 +8,13 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import io, logreg, params
+    from scratchnet import logreg, modelfiles, params, tables
 
-    config = io.read_section(args.params, params.LogRegParams)
-    train = io.read_dataset(args.train)
-    x = io.read_scaler(args.scaler).transform(train.x)
+    config = params.read_section(args.params, params.LogRegParams)
+    train = tables.read_dataset(args.train)
+    x = modelfiles.read_scaler(args.scaler).transform(train.x)
     model = logreg.fit(x, train.y, config)
-    io.write_logistic(args.model, model)
+    modelfiles.write_logistic(args.model, model)
     return f"{args.model} ({model.iterations} Newton steps)"
 
 

@@ -10,16 +10,16 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import io, nn, params
+    from scratchnet import modelfiles, nn, params, tables
     from scratchnet.progress import TrainingProgress
 
-    config = io.read_section(args.params, params.NNParams)
-    train = io.read_dataset(args.train)
-    x = io.read_scaler(args.scaler).transform(train.x)
+    config = params.read_section(args.params, params.NNParams)
+    train = tables.read_dataset(args.train)
+    x = modelfiles.read_scaler(args.scaler).transform(train.x)
     width = shutil.get_terminal_size().columns if sys.stderr.isatty() else None
     progress = TrainingProgress(config.epochs, config.log_every, sys.stderr, width)
     result = nn.fit(x, train.y, config, progress, progress.every)
-    io.write_network(args.model, result)
+    modelfiles.write_network(args.model, result)
     return f"{args.model} (final cost {result.cost_history[-1]:.6f})"
 
 

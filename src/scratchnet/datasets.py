@@ -1,4 +1,5 @@
-"""Two-class, two-feature data sets, each drawn from an explicit `numpy.random.Generator`.
+"""Two-class data sets: the checked `Dataset` of any width, and six two-feature ones, each
+drawn from an explicit `numpy.random.Generator`.
 
 `noise` is the standard deviation of the Gaussian jitter each generator adds; every generator
 returns the classes in blocks of `n // 2` (class 0) and `n - n // 2` (class 1), like the course
@@ -8,15 +9,15 @@ exercise the seed post loads its CSV from.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from scratchnet.errors import DataError
-from scratchnet.params import DataParams
+from scratchnet.params import MAX_FEATURES, DataParams
 
-N_FEATURES = 2
-"""Every data set has two features, x1 and x2, so its decision boundary can be drawn."""
+GENERATED_FEATURES = ("x1", "x2")
+"""Every generated data set has two features, so its decision boundary can be drawn."""
 MAX_ABS_FEATURE = 1e15
 """Features beyond ±1e15 are refused: far beyond any measured quantity, and far enough from
 float64's limit (1.8e308) that sums of squares and the plotting grid cannot overflow."""
@@ -24,38 +25,112 @@ FLOWER_RADIUS = 4.0
 """`a` in the course exercise: the longest ray of the flower."""
 
 
+class RowError(DataError):
+    """A defect in one row: readers turn `row` (0-based, among the data rows) into a line."""
+
+    def __init__(self, row: int, problem: str) -> None:
+        super().__init__(f"row {row}: {problem}")
+        self.row, self.problem = row, problem
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Dataset:
-    """Features `x` (n × 2, float64) and labels `y` (n, int64 in {0, 1}), checked on creation."""
+    """Features `x` (n × d float64, 1 ≤ d ≤ MAX_FEATURES) named `feature_names`, and labels
+    `y` (n, 0 or 1, held as int64) of the column `label_name`; checked on creation."""
 
     x: np.ndarray
     y: np.ndarray
+    feature_names: tuple[str, ...] = GENERATED_FEATURES
+    label_name: str = "y"
 
     def __post_init__(self) -> None:
-        if self.x.ndim != 2 or self.x.shape[1] != N_FEATURES:
-            raise DataError(f"features must be an n x 2 table, got shape {self.x.shape}")
+        if self.x.ndim != 2 or not 1 <= self.x.shape[1] <= MAX_FEATURES:
+            raise DataError(
+                f"features must be an n x d table with 1 <= d <= {MAX_FEATURES:,}, "
+                f"got shape {self.x.shape}"
+            )
+        if len(self.feature_names) != self.x.shape[1]:
+            raise DataError(f"{len(self.feature_names)} names for {self.x.shape[1]} features")
         if self.y.shape != (self.x.shape[0],):
             raise DataError(f"{self.y.shape[0]} labels for {self.x.shape[0]} rows")
-        inside = (np.abs(self.x) <= MAX_ABS_FEATURE).all(axis=1)  # False for NaN too
+        inside = np.abs(self.x) <= MAX_ABS_FEATURE  # False for NaN too
         if not inside.all():
-            row = int(np.flatnonzero(~inside)[0])
-            raise DataError(
-                f"row {row} has a feature outside ±{MAX_ABS_FEATURE:g} or not a number: "
-                f"{self.x[row].tolist()}"
+            row, column = np.argwhere(~inside)[0]
+            raise RowError(
+                int(row),
+                f"{self.feature_names[column]} = {self.x[row, column].item()!r} is outside "
+                f"the accepted range: a finite number within ±{MAX_ABS_FEATURE:g}",
             )
-        bad = ~np.isin(self.y, (0, 1))
+        bad = (self.y != 0) & (self.y != 1)
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"row {row} has label {self.y[row].item()!r}: labels must be 0 or 1")
-        if np.unique(self.y).size < 2:
-            raise DataError(f"all {self.y.size} rows have label {self.y[0]}: need both classes")
+            row = int(np.argmax(bad))
+            raise RowError(
+                row, f"label {self.label_name} = {self.y[row].item()!r}; labels must be 0 or 1"
+            )
+        object.__setattr__(self, "y", self.y.astype(np.int64, copy=False))
+        if self.y.size == 0 or self.y.min() == self.y.max():
+            raise DataError(f"all {self.y.size} rows have one label: need both classes")
 
     def __len__(self) -> int:
         return int(self.y.size)
 
+    @property
+    def n_features(self) -> int:
+        return int(self.x.shape[1])
+
     def subset(self, rows: np.ndarray) -> Dataset:
         """The rows at `rows`, in that order."""
-        return Dataset(self.x[rows], self.y[rows])
+        return Dataset(self.x[rows], self.y[rows], self.feature_names, self.label_name)
+
+
+def label_text(value: object) -> str:
+    """How a label value is compared with `data.positive`: 1, 1.0 and "1" are "1"; True, "true"
+    and "TRUE" are "true"; other text as written, without surrounding spaces."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    text = str(value).strip()
+    return text.lower() if text.lower() in ("true", "false") else text
+
+
+DEFAULT_POSITIVES = {frozenset({"0", "1"}): "1", frozenset({"false", "true"}): "true"}
+"""Class 1 when `data.positive` is null: 1 of 0/1 and true of true/false."""
+
+
+def binary_labels(
+    codes: np.ndarray, values: Sequence[object], positive: object, name: str
+) -> np.ndarray:
+    """0/1 labels from a label column factorised as `codes` (-1: empty) into distinct `values`:
+    class 1 is the value `positive` names (None: the 1 of 0/1 or the true of true/false)."""
+    missing = codes < 0
+    if missing.any():
+        raise RowError(int(np.argmax(missing)), f"label {name} is empty")
+    texts = [label_text(value) for value in values]
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) > 2:
+        third = texts.index(distinct[2])
+        shown = ", ".join(map(repr, distinct[:3])) + (", ..." if len(distinct) > 3 else "")
+        raise RowError(
+            int(np.argmax(codes == third)),
+            f"label {name} has more than two values ({shown}); a label must have two",
+        )
+    if len(distinct) < 2:
+        raise DataError(f"label {name} has one value, {distinct[0]!r}: need two classes")
+    wanted = (
+        DEFAULT_POSITIVES.get(frozenset(distinct)) if positive is None else label_text(positive)
+    )
+    if wanted not in distinct:
+        values_shown = f"{distinct[0]!r} and {distinct[1]!r}"
+        raise DataError(
+            f"label {name} has values {values_shown}: set data.positive to the one that is class 1"
+            if positive is None
+            else f"data.positive = {positive!r} is not a value of label {name} ({values_shown})"
+        )
+    positive_codes = [code for code, text in enumerate(texts) if text == wanted]
+    return np.isin(codes, positive_codes).astype(np.int64)
 
 
 def _class_sizes(n: int) -> tuple[int, int]:

@@ -1,4 +1,7 @@
-"""Exceptions that stage scripts turn into a one-line message and a non-zero exit."""
+"""Exceptions that stage scripts turn into a one-line message and a non-zero exit, and how
+those messages quote values."""
+
+import reprlib
 
 
 class ScratchnetError(Exception):
@@ -23,3 +26,15 @@ class ModelFileError(ScratchnetError):
 
 class TrainingDivergedError(ScratchnetError):
     """Gradient descent produced a non-finite cost."""
+
+
+_QUOTE = reprlib.Repr()
+_QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict = 1, 4, 4
+_QUOTE.maxstring = _QUOTE.maxother = 60
+_QUOTE.maxlong = 40
+
+
+def quote(value: object) -> str:
+    """`repr(value)`, shortened: an error message never quotes a huge or deeply nested value
+    (a YAML alias bomb expands to billions of elements)."""
+    return _QUOTE.repr(value)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import reprlib
+import os
+import types
 import typing
 from collections.abc import Mapping
-from pathlib import PurePosixPath
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from scratchnet.errors import ParamsError
+from scratchnet.errors import ParamsError, quote
 
 GENERATED_KINDS = ("flower", "moons", "circles", "xor", "spirals", "blobs")
 ActivationName = Literal["tanh", "sigmoid", "relu"]
@@ -25,6 +26,7 @@ DtypeName = Literal["float64", "float32"]
 
 
 MAX_SAMPLES = 10_000_000
+MAX_FEATURES = 1_000
 MAX_HIDDEN_UNITS = 100_000
 MAX_EPOCHS = 100_000_000
 MAX_INIT_SCALE = 1e3
@@ -35,18 +37,6 @@ saturate every unit (and overflow float32 long before its limit); noise beyond 1
 whose points lie within a few units of the origin."""
 
 
-_QUOTE = reprlib.Repr()
-_QUOTE.maxlevel, _QUOTE.maxlist, _QUOTE.maxdict = 1, 4, 4
-_QUOTE.maxstring = _QUOTE.maxother = 60
-_QUOTE.maxlong = 40
-
-
-def quote(value: object) -> str:
-    """`repr(value)`, shortened: an error message never quotes a huge or deeply nested value
-    (a YAML alias bomb expands to billions of elements)."""
-    return _QUOTE.repr(value)
-
-
 def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> None:
     if not ok:
         raise ParamsError(f"{section}.{key} = {quote(value)} is out of range: allowed {allowed}")
@@ -54,13 +44,18 @@ def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> N
 
 @dataclasses.dataclass(frozen=True)
 class DataParams:
-    """How `generate` makes the data set: one of GENERATED_KINDS drawn from `seed`, or your own
-    data as the path of a CSV file (then `n_samples`, `noise` and `seed` are not used)."""
+    """How `generate` makes the data set: one of GENERATED_KINDS drawn from `seed` (columns x1,
+    x2, y), or your own data as the path of a CSV file: then `features` (None: every column but
+    the label), `label` and `positive` (None: 1 or true) pick its columns and class 1, and
+    `n_samples`, `noise` and `seed` are not used."""
 
     kind: str
     n_samples: int
     noise: float
     seed: int
+    features: tuple[str, ...] | None = None
+    label: str = "y"
+    positive: str | int | float | bool | None = None
 
     def __post_init__(self) -> None:
         _require(
@@ -85,6 +80,25 @@ class DataParams:
             f"a number from 0 to {MAX_NOISE:g}",
         )
         _require("data", "seed", self.seed, self.seed >= 0, "an integer >= 0")
+        _require("data", "label", self.label, self.label.strip() != "", "a column name")
+        if self.features is not None:
+            names = [name.strip() for name in self.features]
+            _require(
+                "data",
+                "features",
+                self.features,
+                1 <= len(names) <= MAX_FEATURES and all(names),
+                f"null or a list of 1 to {MAX_FEATURES:,} column names",
+            )
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            _require("data", "features", self.features, not repeated, "each column once")
+            _require(
+                "data",
+                "features",
+                self.features,
+                self.label.strip() not in names,
+                f"columns other than the label ({self.label!r})",
+            )
 
     @property
     def own_data(self) -> PurePosixPath | None:
@@ -149,14 +163,18 @@ class NNParams:
 
 @dataclasses.dataclass(frozen=True)
 class LogRegParams:
-    """Stopping rule of the Newton (IRLS) fit."""
+    """Stopping rule and ridge penalty of the Newton (IRLS) fit."""
 
     max_iter: int
     tol: float
+    l2: float = 0.0
+    """Ridge penalty: the fit minimises the mean cross-entropy + l2 / 2 × Σ coef² (the
+    intercept is not penalised); 0 is the post's plain maximum likelihood."""
 
     def __post_init__(self) -> None:
         _require("logreg", "max_iter", self.max_iter, self.max_iter >= 1, "an integer >= 1")
         _require("logreg", "tol", self.tol, self.tol > 0, "a number > 0")
+        _require("logreg", "l2", self.l2, self.l2 >= 0, "a number >= 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,19 +202,36 @@ class PlotParams:
 
 
 Section = TypeVar("Section")
+PathArg = str | os.PathLike[str]
 
 
 def _describe(annotation: Any) -> str:
-    if get_origin(annotation) is Literal:
+    origin = get_origin(annotation)
+    if origin is Literal:
         return "one of " + ", ".join(repr(choice) for choice in get_args(annotation))
-    return {int: "an integer", float: "a number (finite)", bool: "true or false", str: "a string"}[
-        annotation
-    ]
+    if origin in (Union, types.UnionType):
+        return " or ".join(_describe(arm) for arm in get_args(annotation))
+    if origin is tuple:
+        return f"a list of {_describe(get_args(annotation)[0]).removeprefix('a ')}s"
+    return {
+        int: "an integer",
+        float: "a number (finite)",
+        bool: "true or false",
+        str: "a string",
+        type(None): "null",
+    }[annotation]
 
 
 def _accepts(annotation: Any, value: object) -> bool:
-    if get_origin(annotation) is Literal:
+    origin = get_origin(annotation)
+    if origin is Literal:
         return isinstance(value, str) and value in get_args(annotation)
+    if origin in (Union, types.UnionType):
+        return any(_accepts(arm, value) for arm in get_args(annotation))
+    if origin is tuple:  # a YAML list
+        return isinstance(value, list) and all(
+            _accepts(get_args(annotation)[0], item) for item in value
+        )
     if annotation is bool:
         return isinstance(value, bool)
     if annotation is int:
@@ -209,6 +244,13 @@ def _accepts(annotation: Any, value: object) -> bool:
         except OverflowError:  # an integer beyond the float range
             return False
     return isinstance(value, annotation)
+
+
+def _convert(annotation: Any, value: object) -> object:
+    """The value as the dataclass holds it: a float for a float key, a tuple for a list."""
+    if annotation is float:
+        return float(value)  # type: ignore[arg-type]
+    return tuple(value) if isinstance(value, list) else value
 
 
 def parse_section(name: str, raw: object, cls: type[Section]) -> Section:
@@ -225,19 +267,26 @@ def parse_section(name: str, raw: object, cls: type[Section]) -> Section:
             f"unknown key {name}.{str(unknown[0])[:60]} (value {quote(raw[unknown[0]])}): "
             f"allowed keys are {', '.join(fields)}"
         )
-    missing = [key for key in fields if key not in raw]
+    optional = {
+        field.name
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if field.default is not dataclasses.MISSING
+    }
+    missing = [key for key in fields if key not in raw and key not in optional]
     if missing:
         raise ParamsError(
             f"missing key {name}.{missing[0]}: expected {_describe(hints[missing[0]])}"
         )
     values: dict[str, Any] = {}
     for key in fields:
+        if key not in raw:
+            continue  # a key added since: its default keeps older params files meaning the same
         value, annotation = raw[key], hints[key]
         if not _accepts(annotation, value):
             raise ParamsError(
                 f"{name}.{key} = {quote(value)} is invalid: expected {_describe(annotation)}"
             )
-        values[key] = float(value) if annotation is float else value
+        values[key] = _convert(annotation, value)
     return cls(**values)
 
 
@@ -259,3 +308,72 @@ def section(document: object, cls: type[Section]) -> Section:
     if name not in document:
         raise ParamsError(f"the params file has no section {name!r}")
     return parse_section(name, document[name], cls)
+
+
+# --- the params file ---------------------------------------------------------------------
+
+MAX_PARAMS_BYTES = 1 << 20
+MAX_PARAMS_DEPTH = 20
+"""params.yaml is sections of keys: nesting deeper than this is a mistake, refused before it
+costs anything."""
+
+
+def _check_params_events(path: Path, text: str) -> None:
+    """Refuse aliases (`*name`, `<<: *name`) and deep nesting from the parser's events, before
+    anything is built: an alias bomb of a few hundred bytes expands into billions of nodes."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent
+
+    depth = 0
+    for event in YAML(typ="safe").parse(text):
+        where = f"{path}:{event.start_mark.line + 1}:{event.start_mark.column + 1}"
+        if isinstance(event, AliasEvent):
+            raise ParamsError(f"{where}: aliases (*{event.anchor}) are not allowed in params")
+        depth += isinstance(event, CollectionStartEvent) - isinstance(event, CollectionEndEvent)
+        if depth > MAX_PARAMS_DEPTH:
+            raise ParamsError(f"{where}: nested deeper than {MAX_PARAMS_DEPTH} levels")
+
+
+def read_params(path: PathArg) -> dict[str, Any]:
+    """The params document, parsed by the YAML 1.2 loader DVC uses, so what runs is what
+    `dvc.lock` records (see `dvc.utils.serialize.parse_yaml`); duplicate keys, aliases and
+    deep nesting are refused."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    from scratchnet.files import read_text
+
+    path = Path(path)
+    if not path.exists():
+        raise ParamsError(f"params file {path} not found")
+    text = read_text(path, MAX_PARAMS_BYTES, ParamsError)
+    try:
+        _check_params_events(path, text)
+        document = YAML(typ="safe").load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = " ".join(str(error.problem or error.context or "invalid YAML").split())
+        raise ParamsError(f"{where}: {problem}") from None
+    except ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = error.character
+        shown = repr(chr(character) if isinstance(character, int) else character)
+        raise ParamsError(
+            f"{path}:{line}:{column}: character {shown} is not allowed in YAML"
+        ) from None
+    except (YAMLError, ValueError, KeyError, TypeError) as error:  # e.g. `!!int x`
+        problem = " ".join(str(error).split()) or type(error).__name__
+        raise ParamsError(f"{path}: {quote(problem)}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ParamsError(f"params file {path} must hold a mapping of sections")
+    return document
+
+
+def read_section(path: PathArg, cls: type[Section]) -> Section:
+    """The validated `cls` section of the params file at `path`."""
+    return section(read_params(path), cls)

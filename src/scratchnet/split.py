@@ -78,7 +78,17 @@ class Standardizer:
         """No scaling, for `split.standardize: false`."""
         return cls(np.zeros(n_features), np.ones(n_features))
 
+    @property
+    def n_features(self) -> int:
+        return int(self.mean.size)
+
     def transform(self, x: np.ndarray) -> np.ndarray:
+        """Scaled features; rows of another width than the scaler's are a DataError."""
+        if x.shape[1] != self.n_features:
+            raise DataError(
+                f"the data has {x.shape[1]} features, the scaler {self.n_features}: rerun the "
+                "stages that write them (dvc repro)"
+            )
         return (x - self.mean) / self.scale
 
 

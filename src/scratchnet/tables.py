@@ -1,0 +1,300 @@
+"""CSV tables in and out: users' data sets as spreadsheets write them, and the pipeline's own.
+
+Users' files are read with pandas' C parser: a UTF-8 BOM, quoted fields and header, CRLF and
+spaces around fields are accepted, and the columns are picked by name (`data.features`,
+`data.label`, `data.positive`). The pipeline's own tables (features, then a 0/1 label as the
+last column) are read by NumPy's C parser while small, and pandas' when large: importing pandas
+costs more than NumPy takes to parse a small file. Size and row limits are checked before a
+file is parsed. A defect is one DataError naming the file and the line as an editor counts it:
+the fast parsers find that a file is bad, then a scan with Python's `csv` module finds where.
+
+Floats are written in their shortest round-trip form (`repr`), so reading gives the same bits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scratchnet import files
+from scratchnet.datasets import Dataset, RowError, binary_labels
+from scratchnet.errors import DataError, quote
+from scratchnet.files import PathArg
+from scratchnet.params import MAX_SAMPLES, DataParams
+
+MAX_TABLE_BYTES = 640 << 20
+"""Tables larger than this are refused before they are read."""
+PANDAS_BYTES = 4 << 20
+"""The pipeline's own tables from this size on are parsed by pandas (0.3 s to import, then
+about ten times NumPy's speed)."""
+BLOCK_ROWS = 1 << 16
+"""Rows formatted at a time when writing: bounded memory beyond the text itself."""
+PANDAS_OPTIONS: dict[str, Any] = {
+    "encoding": "utf-8-sig",
+    "skipinitialspace": True,
+    "keep_default_na": False,
+    "na_values": [""],
+    "on_bad_lines": "error",
+    "index_col": False,
+    "low_memory": False,
+}
+"""How pandas reads a CSV: only an empty field is missing ("NA" or "nan" is not a number),
+every column is typed from all of its rows, and a ragged row is an error."""
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_table(path: PathArg, columns: Mapping[str, Any]) -> None:
+    """CSV with a header; floats in shortest round-trip form, so reading gives the same bits."""
+    write_tables(path, [columns])
+
+
+def write_tables(path: PathArg, parts: Sequence[Mapping[str, Any]]) -> None:
+    """Several tables with the same columns, one after the other, as one CSV; a scalar in a
+    part stands for a column of that value."""
+    names = list(parts[0])
+    text = [_header_line(names)]
+    for part in parts:
+        columns = np.broadcast_arrays(*(np.asarray(part[name]) for name in names))
+        for start in range(0, len(columns[0]), BLOCK_ROWS):
+            cells = [_cells(column[start : start + BLOCK_ROWS]) for column in columns]
+            text.append("".join(f"{line}\n" for line in map(",".join, zip(*cells, strict=True))))
+    files.write_bytes(path, "".join(text).encode())
+
+
+def _header_line(names: Sequence[str]) -> str:
+    """The header, a name quoted only where CSV needs it (a comma, a quote, a line break)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(names)
+    return buffer.getvalue()
+
+
+def _cells(values: np.ndarray) -> Iterator[str]:
+    """Each value as CSV text: `repr` of a float is the shortest string that reads back to it."""
+    return map(float.__repr__ if values.dtype.kind == "f" else str, values.tolist())
+
+
+def write_dataset(path: PathArg, data: Dataset) -> None:
+    """Features by name, then the 0/1 label: the pipeline's own table of a data set."""
+    columns = dict(zip(data.feature_names, data.x.T, strict=True))
+    write_table(path, {**columns, data.label_name: data.y})
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_dataset(path: PathArg) -> Dataset:
+    """One of the pipeline's own tables: numeric features, then a 0/1 label as the last
+    column."""
+    size = files.checked_size(path, MAX_TABLE_BYTES)
+    header = _header(path)
+    if len(header) < 2:
+        raise DataError(f"{path} line 1 has {len(header)} column; need features and a label")
+    _check_rows(path)
+    try:
+        if size < PANDAS_BYTES:
+            values = np.loadtxt(
+                path, delimiter=",", skiprows=1, ndmin=2, comments=None, encoding="utf-8"
+            )
+        else:
+            import pandas as pd
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                frame = pd.read_csv(path, dtype=np.float64, **PANDAS_OPTIONS)
+            values = frame.to_numpy()
+    except (ValueError, UnicodeDecodeError, Warning) as error:
+        found = _first_defect(path, header, range(len(header)))
+        raise DataError(found or _unparsed(path, error)) from None
+    if values.shape[0] == 0:
+        raise DataError(f"{path} has a header but no rows")
+    missing = np.isnan(values).any(axis=1)
+    if missing.any():
+        raise DataError(_first_defect(path, header, range(len(header))) or f"{path}: NaN")
+    return _dataset(path, values[:, :-1], values[:, -1], tuple(header[:-1]), header[-1])
+
+
+def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
+    """A user's CSV: the columns `config` names (by default every column but the label, in
+    the file's order), the label's two values turned into 0/1 (class 1: `config.positive`)."""
+    import pandas as pd
+
+    files.checked_size(path, MAX_TABLE_BYTES)
+    header = _header(path)
+    label = config.label.strip()
+    features = _feature_columns(path, header, label, config.features)
+    _check_rows(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            frame = pd.read_csv(path, **PANDAS_OPTIONS)
+    except (ValueError, UnicodeDecodeError, Warning) as error:
+        raise DataError(_first_defect(path, header, ()) or _unparsed(path, error)) from None
+    if frame.empty:
+        raise DataError(f"{path} has a header but no rows")
+    frame.columns = header
+    missing = frame.isna().to_numpy().any(axis=1)
+    if missing.any():
+        columns = [header.index(name) for name in (*features, label)]
+        rows = np.flatnonzero(missing)
+        raise DataError(
+            _first_defect(path, header, columns, skip=int(rows[0])) or f"{path} has an empty field"
+        )
+    x = np.empty((len(frame), len(features)), np.float64)
+    for index, name in enumerate(features):
+        x[:, index] = _numeric(path, frame[name], name)
+    column = frame[label]
+    if pd.api.types.is_string_dtype(column):
+        column = column.str.strip()
+    codes, values = pd.factorize(column)
+    try:
+        y = binary_labels(codes, list(values), config.positive, label)
+    except RowError as error:
+        raise DataError(f"{path} line {_line_of_row(path, error.row)}: {error.problem}") from None
+    except DataError as error:
+        raise DataError(f"{path}: {error}") from None
+    return _dataset(path, x, y, features, label)
+
+
+def _dataset(
+    path: PathArg, x: np.ndarray, y: np.ndarray, features: tuple[str, ...], label: str
+) -> Dataset:
+    """The Dataset, a failed check on one row turned into the file and line."""
+    try:
+        return Dataset(x, y, features, label)
+    except RowError as error:
+        raise DataError(f"{path} line {_line_of_row(path, error.row)}: {error.problem}") from None
+    except DataError as error:
+        raise DataError(f"{path}: {error}") from None
+
+
+def _numeric(path: PathArg, column: Any, name: str) -> np.ndarray:
+    """A feature column as float64; its first non-numeric field is a DataError with its line."""
+    import pandas as pd
+
+    if column.dtype.kind in "iuf":
+        return column.to_numpy(np.float64)
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
+    bad = np.isnan(numbers) if column.dtype.kind != "b" else np.ones(numbers.size, bool)
+    row = int(np.argmax(bad))
+    text = column.iloc[row]
+    raise DataError(
+        f"{path} line {_line_of_row(path, row)}: {name} = {quote(text)} is not a number"
+    )
+
+
+def _feature_columns(
+    path: PathArg, header: list[str], label: str, features: tuple[str, ...] | None
+) -> tuple[str, ...]:
+    """The feature columns by name, each checked to be in the header, as is the label."""
+    wanted = [label, *(features or ())]
+    for name in wanted:
+        if name not in header:
+            key = "data.label" if name == label else "data.features"
+            raise DataError(
+                f"{path} line 1: no column {name!r} (found {quote(header)}); set {key} to "
+                "columns of the file"
+            )
+    if features is not None:
+        return tuple(name.strip() for name in features)
+    unnamed = [number for number, name in enumerate(header, 1) if not name]
+    if unnamed:
+        raise DataError(
+            f"{path} line 1: column {unnamed[0]} has no name; name it, or list the feature "
+            "columns in data.features"
+        )
+    return tuple(name for name in header if name != label)
+
+
+def _records(path: PathArg) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of each non-blank record, as an editor counts lines (a record
+    spanning lines in a quoted field counts from its last line)."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, skipinitialspace=True)
+        for fields in reader:
+            if len(fields) > 1 or (fields and fields[0].strip()):
+                yield reader.line_num, fields
+
+
+def _header(path: PathArg) -> list[str]:
+    """The column names of line 1, without surrounding spaces; each must be unique."""
+    try:
+        first = next(_records(path), None)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"{path} cannot be read as UTF-8 CSV: {error}") from None
+    if first is None:
+        raise DataError(f"{path} is empty")
+    line, fields = first
+    names = [name.strip() for name in fields]
+    repeated = [name for name in names if names.count(name) > 1]
+    if line != 1 or repeated:
+        problem = f"column {repeated[0]!r} appears twice" if repeated else "must be the header"
+        raise DataError(f"{path} line 1: {problem}" if repeated else f"{path}: line 1 {problem}")
+    return names
+
+
+def _check_rows(path: PathArg) -> None:
+    """Refuse a file of more than MAX_SAMPLES rows from its line count, before parsing it."""
+    lines, last = 0, b"\n"
+    with Path(path).open("rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    lines += last != b"\n"
+    if lines - 1 > MAX_SAMPLES:
+        raise DataError(f"{path} has {lines - 1:,} lines of rows, more than {MAX_SAMPLES:,}")
+
+
+def _first_defect(
+    path: PathArg, header: list[str], numeric: Sequence[int] | range, skip: int = 0
+) -> str | None:
+    """The first defect of the file from data row `skip` on, as '<path> line N: ...': a row
+    with another number of fields than the header, or an empty field (or, in the `numeric`
+    columns, one that is not a number); None if no row has one."""
+    rows = _records(path)
+    next(rows)
+    for row, (line, fields) in enumerate(rows):
+        if row < skip:
+            continue
+        if len(fields) != len(header):
+            return (
+                f"{path} line {line} has {len(fields)} fields; the header (line 1) has "
+                f"{len(header)}"
+            )
+        for index, text in enumerate(fields):
+            text = text.strip()
+            if not text:
+                return f"{path} line {line}: {header[index]} is empty"
+            if index in numeric and not _is_number(text):
+                return f"{path} line {line}: {header[index]} = {quote(text)} is not a number"
+    return None
+
+
+def _is_number(text: str) -> bool:
+    """Whether `text` is a decimal number as the C parsers read one (no digit separators)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return "_" not in text
+
+
+def _line_of_row(path: PathArg, row: int) -> int:
+    """The line (as an editor counts) of data row `row` (0-based, blank lines skipped)."""
+    rows = _records(path)
+    next(rows)
+    for index, (line, _) in enumerate(rows):
+        if index == row:
+            return line
+    raise AssertionError(f"{path} has no row {row}")
+
+
+def _unparsed(path: PathArg, error: BaseException) -> str:
+    return f"{path} cannot be parsed: {' '.join(str(error).split()) or type(error).__name__}"
