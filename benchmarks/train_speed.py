@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scratchnet import datasets, io, nn, params, split
+from scratchnet import datasets, nn, params, split
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALING_SAMPLES = (400, 4_000, 40_000, 400_000)
@@ -207,7 +207,7 @@ def standardised_split(
 
 
 def default_workload() -> Workload:
-    document = io.read_params(ROOT / "params.yaml")
+    document = params.read_params(ROOT / "params.yaml")
     config = params.section(document, params.NNParams)
     if config.activation != "tanh" or config.dtype != "float64":
         raise SystemExit("the reference implements the post: tanh hidden units in float64")

@@ -21,9 +21,9 @@ def main(args: argparse.Namespace) -> str:
             test.y, test_logit, train.y, classifier.logit(train.x), config.threshold
         )
         predicted[name] = metrics.labels_from_logits(test_logit, config.threshold)
-        predictions = {"actual": test.y, "predicted": predicted[name]}
+        predictions = metrics.confusion_table(test.y, predicted[name])
         tables.write_table(getattr(args, f"predictions_{name}"), predictions)
-        roc = metrics.roc_curve(test.y, test_logit)
+        roc = metrics.roc_curve(test.y, test_logit).thinned(metrics.PLOT_ROWS)
         roc_rows.append(
             {"model": name, "point": range(roc.fpr.size), "fpr": roc.fpr, "tpr": roc.tpr}
         )

@@ -1,4 +1,6 @@
-"""Stage `plot`: both models' decision boundaries side by side, and the learning curve."""
+"""Stage `plot`: both models side by side (with two features their decision boundaries, with
+any other number the distributions of their predicted probabilities and their calibration),
+and the learning curve."""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    import numpy as np
-
     from scratchnet import files, modelfiles, params, plots, tables
 
     document = params.read_params(args.params)
@@ -17,16 +17,13 @@ def main(args: argparse.Namespace) -> str:
     threshold = params.section(document, params.EvaluateParams).threshold
     train, test = tables.read_dataset(args.train), tables.read_dataset(args.test)
     trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
-    extent = np.concatenate([train.x, test.x])
-    panels = {}
+    models = []
     for name, classifier in classifiers.items():
         accuracy = files.read_number(args.metrics, name, "accuracy")
-        title = f"{classifier.title}\ntest accuracy {accuracy:.2%}"
-        panels[name] = plots.BoundaryPanel(
-            title, classifier.probability, test, threshold, extent, config.grid_points, train
-        )
+        models.append((f"{classifier.title}\ntest accuracy {accuracy:.2%}", classifier.probability))
+    comparison = plots.comparison_figure(models, train, test, threshold, config.grid_points)
     figures = {
-        args.comparison: plots.boundary_figure(list(panels.values())),
+        args.comparison: comparison,
         args.learning_curve: plots.learning_curve_figure(
             trained.cost_history,
             f"Learning curve: {classifiers['nn'].title}",
@@ -44,6 +41,6 @@ if __name__ == "__main__":
         __doc__,
         **_stage.INPUTS,
         metrics="metrics written by evaluate (JSON)",
-        comparison="both boundaries side by side to write (PNG)",
+        comparison="both models side by side to write (PNG)",
         learning_curve="learning curve to write (PNG)",
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from scratchnet import io
+from scratchnet.params import read_params
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ("dvc.lock", "reports/")
@@ -88,7 +88,7 @@ class Project:
 
     def params(self) -> dict:
         """params.yaml as the stages and DVC read it."""
-        return io.read_params(self.root / "params.yaml")
+        return read_params(self.root / "params.yaml")
 
     def set_params(self, **sections: dict) -> None:
         """Update keys of params.yaml, keeping its comments (as `dvc exp run -S` does)."""

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scratchnet import datasets
-from scratchnet.datasets import Dataset
+from scratchnet.datasets import Dataset, RowError, binary_labels
 from scratchnet.errors import DataError
-from scratchnet.params import GENERATED_KINDS, DataParams
+from scratchnet.params import GENERATED_KINDS, MAX_FEATURES, DataParams
 
 KINDS = sorted(datasets.GENERATORS)
 
@@ -97,16 +97,32 @@ def test_subset_takes_rows_in_order():
 @pytest.mark.parametrize(
     ("x", "match"),
     [
-        (np.zeros((4, 3)), r"n x 2.*\(4, 3\)"),
-        (np.zeros(4), r"n x 2.*\(4,\)"),
-        (np.zeros((4, 2, 1)), r"n x 2"),
+        (np.zeros(4), r"n x d.*\(4,\)"),
+        (np.zeros((4, 2, 1)), r"n x d"),
+        (np.zeros((4, 0)), r"n x d.*\(4, 0\)"),
+        (np.zeros((4, MAX_FEATURES + 1)), rf"1 <= d <= {MAX_FEATURES:,}"),
     ],
-    ids=["three-columns", "one-dimensional", "three-dimensional"],
+    ids=["one-dimensional", "three-dimensional", "no-features", "too-wide"],
 )
 def test_wrong_feature_shape_is_rejected(x, match):
-    """Features that are not an n x 2 table raise DataError quoting the shape."""
+    """Features that are not an n x d table with 1 <= d <= MAX_FEATURES raise DataError."""
     with pytest.raises(DataError, match=match):
-        Dataset(x, np.array([0, 0, 1, 1]))
+        Dataset(x, np.array([0, 0, 1, 1]), tuple(f"f{i}" for i in range(np.shape(x)[-1])))
+
+
+def test_names_must_match_the_width():
+    """A name per feature: two names for three columns raise DataError."""
+    with pytest.raises(DataError, match="2 names for 3 features"):
+        Dataset(np.zeros((4, 3)), np.array([0, 0, 1, 1]))
+
+
+@pytest.mark.parametrize("d", [1, 3, 30])
+def test_any_width_keeps_its_names(d):
+    """A data set of d named features keeps the names and subsets keep them too."""
+    names = tuple(f"feature {i} (mm)" for i in range(d))
+    data = Dataset(np.ones((4, d)), np.array([0, 1, 0, 1]), names, "diagnosis")
+    part = data.subset(np.array([1, 2]))
+    assert (part.feature_names, part.label_name, part.n_features) == (names, "diagnosis", d)
 
 
 def test_label_count_mismatch_is_rejected():
@@ -118,11 +134,12 @@ def test_label_count_mismatch_is_rejected():
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e16])
 def test_non_finite_feature_is_rejected(bad):
-    """A NaN or infinite feature raises DataError naming the offending row."""
+    """A NaN, infinite or huge feature is a RowError naming the row and the column."""
     x, y = two_rows_each()
     x[2, 1] = bad
-    with pytest.raises(DataError, match=r"row 2 has a feature outside ±1e\+15 or not a number"):
+    with pytest.raises(RowError, match=r"row 2: x2 = .* outside the accepted range") as caught:
         Dataset(x, y)
+    assert caught.value.row == 2
 
 
 @pytest.mark.parametrize("bad", [2, -1, 0.5])
@@ -130,7 +147,7 @@ def test_label_outside_zero_one_is_rejected(bad):
     """A label other than 0 or 1 raises DataError naming the row and saying labels must be 0/1."""
     x, _ = two_rows_each()
     y = np.array([0, 0, 1, bad])
-    with pytest.raises(DataError, match=r"row 3 has label .*labels must be 0 or 1"):
+    with pytest.raises(RowError, match=r"row 3: label y = .*labels must be 0 or 1"):
         Dataset(x, y)
 
 
@@ -166,3 +183,54 @@ def test_any_configuration_gives_a_valid_dataset(kind, n, noise, seed):
     assert int(data.y.sum()) == n - n // 2
     assert np.all(data.y[: n // 2] == 0)
     assert np.all(data.y[n // 2 :] == 1)
+
+
+# --- two-valued labels --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "positive", "expected"),
+    [
+        ([0, 1], None, [0, 1, 1, 0]),
+        ([1.0, 0.0], None, [1, 0, 0, 1]),
+        ([True, False], None, [1, 0, 0, 1]),
+        (["FALSE", "True"], None, [0, 1, 1, 0]),
+        (["benign", "malignant"], "malignant", [0, 1, 1, 0]),
+        (["yes", "no"], "no", [0, 1, 1, 0]),
+        ([2, 7], 7, [0, 1, 1, 0]),
+        (["1", "0"], 0, [0, 1, 1, 0]),
+        ([" a ", "b"], "a", [1, 0, 0, 1]),
+    ],
+)
+def test_binary_labels_pick_class_one(values, positive, expected):
+    """Class 1 is the value data.positive names, or the 1 / true of 0/1 and true/false."""
+    codes = np.array([0, 1, 1, 0])
+    np.testing.assert_array_equal(binary_labels(codes, values, positive, "y"), expected)
+
+
+def test_binary_labels_without_a_default_ask_for_positive():
+    """Two values that are neither 0/1 nor true/false need data.positive, named in one line."""
+    with pytest.raises(DataError, match=r"values 'yes' and 'no': set data\.positive"):
+        binary_labels(np.array([0, 1]), ["yes", "no"], None, "y")
+
+
+def test_binary_labels_refuse_a_positive_that_is_not_a_value():
+    """data.positive must be one of the two values; the message names both."""
+    with pytest.raises(DataError, match=r"data\.positive = 'x' is not a value of label y"):
+        binary_labels(np.array([0, 1]), ["a", "b"], "x", "y")
+
+
+def test_binary_labels_refuse_a_third_value_at_its_first_row():
+    """A third distinct value is a RowError at the first row holding it, naming the values."""
+    with pytest.raises(RowError, match=r"more than two values \('a', 'b', 'c'\)") as caught:
+        binary_labels(np.array([0, 1, 0, 2, 2]), ["a", "b", "c"], "a", "y")
+    assert caught.value.row == 3
+
+
+def test_binary_labels_refuse_one_value_and_an_empty_label():
+    """One distinct value is refused naming it; an empty label (code -1) names its row."""
+    with pytest.raises(DataError, match="label y has one value, 'a'"):
+        binary_labels(np.array([0, 0]), ["a"], None, "y")
+    with pytest.raises(RowError, match="label y is empty") as caught:
+        binary_labels(np.array([0, 1, -1]), ["a", "b"], "a", "y")
+    assert caught.value.row == 2

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-from scratchnet import io
+from scratchnet import modelfiles
 from tests.pipeline import Project, stage_command, stages_run
 
 pytestmark = pytest.mark.pipeline
@@ -111,7 +111,7 @@ def test_tricky_scalar_runs_with_the_value_dvc_lock_records(
     set_raw(project, section, key, text)
     assert stages_run(project.dvc("repro", stage).stdout) == [stage]
     recorded = YAML(typ="safe").load(project.read("dvc.lock"))["stages"][stage]["params"]
-    trained = io.read_network(project.root / "models" / "nn.npz")
+    trained = modelfiles.read_network(project.root / "models" / "nn.npz", 2)
     assert dataclasses.asdict(trained.config) == recorded["params.yaml"][section]
     assert trained.cost_history.size == trained.config.epochs
 
@@ -181,11 +181,11 @@ def test_diverging_run_names_epoch_and_learning_rate(restored: Project, tmp_path
 
 def test_model_file_of_the_wrong_shape_is_refused(project: Project, tmp_path: Path) -> None:
     """A network file whose arrays disagree with its params stops `evaluate`, naming it."""
-    trained = io.read_network(project.root / "models" / "nn.npz")
+    trained = modelfiles.read_network(project.root / "models" / "nn.npz", 2)
     arrays = {**trained.network.arrays(), "cost": trained.cost_history}
     arrays["w1"] = np.vstack([arrays["w1"], arrays["w1"][:1]])  # one hidden unit too many
     broken = tmp_path / "nn.npz"
-    meta = {"format_version": io.FORMAT_VERSION, "kind": "nn"}
+    meta = {"format_version": modelfiles.FORMAT_VERSION, "kind": "nn"}
     meta["nn"] = dataclasses.asdict(trained.config)
     with broken.open("wb") as handle:
         np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)

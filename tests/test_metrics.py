@@ -393,3 +393,45 @@ def test_summary_line_reads_accuracy_and_auc_with_their_intervals():
     )
     del scores["roc_auc_lower"], scores["roc_auc_upper"]
     assert metrics.summary_line(scores) == "accuracy 91.25% (95% CI 83.0-95.7%), AUC 0.975"
+
+
+# --- plot data that DVC embeds ------------------------------------------------------------------
+
+
+def test_thinned_roc_keeps_a_small_curve_whole():
+    """A curve whose steps are all wider than the grid keeps every point (the defaults' 80 rows)."""
+    rng = np.random.default_rng(5)
+    y = np.r_[np.zeros(44, int), np.ones(36, int)]
+    curve = metrics.roc_curve(y, rng.normal(size=80) + y)
+    thinned = curve.thinned(metrics.PLOT_ROWS)
+    np.testing.assert_array_equal(thinned.fpr, curve.fpr)
+    np.testing.assert_array_equal(thinned.tpr, curve.tpr)
+
+
+def test_thinned_roc_of_a_large_test_set_is_bounded_and_follows_the_curve():
+    """200,000 rows give at most PLOT_ROWS + 1 points, from (0, 0) to (1, 1), each a point of
+    the full curve, with no gap along the curve wider than two grid steps."""
+    rng = np.random.default_rng(6)
+    y = rng.integers(0, 2, 200_000)
+    curve = metrics.roc_curve(y, rng.normal(size=y.size) + y)
+    thinned = curve.thinned(metrics.PLOT_ROWS)
+    assert thinned.fpr.size <= metrics.PLOT_ROWS + 1 < curve.fpr.size
+    assert (thinned.fpr[0], thinned.tpr[0], thinned.fpr[-1], thinned.tpr[-1]) == (0, 0, 1, 1)
+    full = set(zip(curve.fpr.tolist(), curve.tpr.tolist(), strict=True))
+    assert set(zip(thinned.fpr.tolist(), thinned.tpr.tolist(), strict=True)) <= full
+    gaps = np.diff(thinned.fpr + thinned.tpr)
+    assert gaps.max() <= 2 * 2 / metrics.PLOT_ROWS + 1e-3
+
+
+def test_confusion_table_is_per_row_when_small_and_counts_when_large():
+    """Up to PLOT_ROWS test rows: one row each (actual, predicted); beyond: the four cells with
+    their counts, hand-counted here."""
+    actual = np.array([0, 0, 1, 1, 1])
+    predicted = np.array([0, 1, 1, 1, 0])
+    small = metrics.confusion_table(actual, predicted)
+    assert set(small) == {"actual", "predicted"}
+    np.testing.assert_array_equal(small["predicted"], predicted)
+    reps = metrics.PLOT_ROWS // 5 + 1
+    large = metrics.confusion_table(np.tile(actual, reps), np.tile(predicted, reps))
+    cells = list(zip(large["actual"], large["predicted"], large["count"], strict=True))
+    assert cells == [(0, 0, reps), (0, 1, reps), (1, 0, reps), (1, 1, 2 * reps)]

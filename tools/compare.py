@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from scratchnet import io, plots
+from scratchnet import files, plots
 from scratchnet.errors import DataError, ScratchnetError
 
 METRICS = "reports/metrics.json"
@@ -442,8 +442,8 @@ def main(argv: list[str] | None = None) -> None:
         document = read_exp_show(args.exp_show) if args.exp_show else exp_show()
         result = report(document, args)
         table, figure = out / f"{result.stem}.md", out / f"{result.stem}.png"
-        io.write_bytes(table, result.table.encode())
-        io.write_bytes(figure, plots.to_png(result.figure, args.dpi))
+        files.write_bytes(table, result.table.encode())
+        files.write_bytes(figure, plots.to_png(result.figure, args.dpi))
     except ScratchnetError as error:
         raise SystemExit(f"compare: error: {error}") from None
     print(result.table, end="")

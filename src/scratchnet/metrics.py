@@ -64,6 +64,20 @@ def f1(c: ConfusionCounts) -> float:
     return _ratio(2 * c.tp, 2 * c.tp + c.fp + c.fn)
 
 
+PLOT_ROWS = 1_000
+"""Plot data that DVC embeds in its page stays about this many rows at any test-set size."""
+
+
+def confusion_table(actual: np.ndarray, predicted: np.ndarray) -> dict[str, np.ndarray]:
+    """The data of DVC's confusion plot: one row per test row (actual, predicted) up to
+    PLOT_ROWS rows; beyond, one row per cell with its `count` (the template sums either)."""
+    if actual.size <= PLOT_ROWS:
+        return {"actual": actual, "predicted": predicted}
+    cells = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+    counts = np.bincount(2 * actual + predicted, minlength=4)
+    return {"actual": cells[:, 0], "predicted": cells[:, 1], "count": counts}
+
+
 def predict_labels(probability: np.ndarray, threshold: float) -> np.ndarray:
     """Class 1 where P(y = 1) is at least `threshold`, else 0."""
     return (probability >= threshold).astype(np.int64)
@@ -84,6 +98,15 @@ class RocCurve:
     fpr: np.ndarray
     tpr: np.ndarray
     thresholds: np.ndarray
+
+    def thinned(self, points: int) -> RocCurve:
+        """At most `points` + 1 of the points, for a plot: the first in each of `points` equal
+        steps of fpr + tpr along the curve, and the last. A curve whose every step moves
+        fpr + tpr by at least 2 / `points` keeps every point."""
+        steps = np.floor((self.fpr + self.tpr) * (points / 2)).astype(np.int64)
+        keep = np.r_[True, steps[1:] != steps[:-1]]
+        keep[-1] = True
+        return RocCurve(self.fpr[keep], self.tpr[keep], self.thresholds[keep])
 
 
 def roc_curve(y_true: np.ndarray, y_score: np.ndarray) -> RocCurve:

@@ -1,4 +1,5 @@
-"""Figures: decision boundaries with the test points on top, and the learning curve.
+"""Figures: decision boundaries with the test points on top (two features), predicted
+probabilities by class and their calibration (any number of features), and the learning curve.
 
 Built on matplotlib's object API (no pyplot, no global state) and rendered to PNG bytes
 without the Software/date metadata, so identical inputs give identical files.
@@ -18,7 +19,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from scratchnet.curves import first_increase, sampled_epochs
 from scratchnet.datasets import Dataset
@@ -28,6 +29,10 @@ CLASS_COLOURS = ("#1f77b4", "#d62728")
 REGION_COLOURS = ("#c6dbef", "#fcbba1")
 MARGIN = 0.08
 """Fraction of the data's range added on each side of the plotted area."""
+MAX_POINTS_SHOWN = 2_000
+"""At most this many rows of each set are drawn: more hide each other and only slow drawing."""
+SAMPLE_SEED = 20_240
+"""Seeds the sample of a large set, so the same data gives the same figure."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -62,8 +67,25 @@ def grid_over(points: np.ndarray, grid_points: int) -> tuple[np.ndarray, np.ndar
     return np.meshgrid(*axes)
 
 
+def shown_rows(n: int) -> np.ndarray:
+    """Indices of the rows drawn out of `n`: all of them, or a seeded random sample of
+    MAX_POINTS_SHOWN without replacement, sorted."""
+    if n <= MAX_POINTS_SHOWN:
+        return np.arange(n)
+    rng = np.random.default_rng(SAMPLE_SEED)
+    return np.sort(rng.choice(n, MAX_POINTS_SHOWN, replace=False))
+
+
+def sample_note(kind: str, n: int) -> str | None:
+    """The legend's note that only a sample of the `n` rows of `kind` is drawn, if it is."""
+    if n <= MAX_POINTS_SHOWN:
+        return None
+    return f"{kind} points: {MAX_POINTS_SHOWN:,} of {n:,} shown, a random sample"
+
+
 def draw_boundary(ax: Axes, panel: BoundaryPanel) -> None:
-    """Shade each class's region, draw the boundary, and mark the test points (x = wrong)."""
+    """Shade each class's region, draw the boundary, and mark the test points (x = wrong);
+    a large set is drawn as a sample (`shown_rows`)."""
     gx, gy, probability = panel.region
     ax.contourf(
         gx, gy, probability, levels=[0, panel.threshold, 1], cmap=ListedColormap(REGION_COLOURS)
@@ -71,10 +93,13 @@ def draw_boundary(ax: Axes, panel: BoundaryPanel) -> None:
     if probability.min() < panel.threshold < probability.max():  # else there is no boundary
         ax.contour(gx, gy, probability, levels=[panel.threshold], colors="k", linewidths=1.0)
     if panel.train is not None:
+        shown = shown_rows(len(panel.train))
+        train_x, train_y = panel.train.x[shown], panel.train.y[shown]
         for label, colour in enumerate(CLASS_COLOURS):
-            rows = panel.train.y == label
-            ax.scatter(*panel.train.x[rows].T, s=9, c=colour, alpha=0.3, linewidths=0)
-    x, y = panel.test.x, panel.test.y
+            rows = train_y == label
+            ax.scatter(*train_x[rows].T, s=9, c=colour, alpha=0.3, linewidths=0)
+    shown = shown_rows(len(panel.test))
+    x, y = panel.test.x[shown], panel.test.y[shown]
     wrong = predict_labels(panel.probability(x), panel.threshold) != y
     for label, colour in enumerate(CLASS_COLOURS):
         right_rows = (y == label) & ~wrong
@@ -83,8 +108,8 @@ def draw_boundary(ax: Axes, panel: BoundaryPanel) -> None:
         ax.scatter(*x[wrong_rows].T, s=80, c=colour, marker="X", edgecolors="k", linewidths=0.8)
     ax.set(
         title=panel.title,
-        xlabel="x1",
-        ylabel="x2",
+        xlabel=panel.test.feature_names[0],
+        ylabel=panel.test.feature_names[1],
         xlim=(gx.min(), gx.max()),
         ylim=(gy.min(), gy.max()),
     )
@@ -104,14 +129,32 @@ def _legend_handles() -> list:
     return handles
 
 
+def sample_notes(panels: Sequence[BoundaryPanel]) -> list[str]:
+    """One note per set that the panels draw as a sample, each once."""
+    notes = []
+    for panel in panels:
+        notes.append(sample_note("test", len(panel.test)))
+        if panel.train is not None:
+            notes.append(sample_note("training", len(panel.train)))
+    return [note for note in dict.fromkeys(notes) if note is not None]
+
+
 def boundary_figure(panels: Sequence[BoundaryPanel]) -> Figure:
-    """One decision-boundary panel per model, side by side, with a shared legend below."""
+    """One decision-boundary panel per model, side by side, with a shared legend below that
+    says which sets are drawn as samples."""
+    notes = sample_notes(panels)
     width = 5.2 * len(panels)
-    figure = Figure(figsize=(width, 5.8))
+    notes_height = 0.2 * len(notes)  # inches added under the axes for the legend's notes
+    height = 5.8 + notes_height
+    figure = Figure(figsize=(width, height))
     # Fixed margins (in inches, converted to fractions): a layout engine would draw every
     # figure twice, which is most of the plot stage's time.
     figure.subplots_adjust(
-        left=0.65 / width, right=1 - 0.2 / width, bottom=0.2, top=0.9, wspace=0.9 / 5.2
+        left=0.65 / width,
+        right=1 - 0.2 / width,
+        bottom=0.2 + notes_height / height,
+        top=1 - 0.58 / height,
+        wspace=0.9 / 5.2,
     )
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, panel in zip(axes, panels, strict=True):
@@ -122,8 +165,158 @@ def boundary_figure(panels: Sequence[BoundaryPanel]) -> Figure:
         ncols=4 if len(panels) > 1 else 3,
         fontsize="small",
         frameon=False,
+        title="\n".join(notes) or None,
+        title_fontsize="small",
     )
     return figure
+
+
+HISTOGRAM_BINS = np.linspace(0.0, 1.0, 21)
+"""Bins of predicted P(y = 1), the same for both classes so their counts compare bin by bin."""
+RELIABILITY_BINS = np.linspace(0.0, 1.0, 11)
+"""Ten bins: enough to see a bend, few enough that each holds many rows."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ProbabilityPanel:
+    """One model's predicted P(y = 1) of each test row, their labels `y`, and the threshold;
+    for data of any width, where no decision boundary can be drawn."""
+
+    title: str
+    probability: np.ndarray
+    y: np.ndarray
+    threshold: float
+
+    def __post_init__(self) -> None:
+        if self.probability.ndim != 1 or self.probability.shape != self.y.shape:
+            raise ValueError(
+                f"{self.probability.shape} probabilities for {self.y.shape} labels: "
+                "need one per row"
+            )
+
+
+def reliability(
+    probability: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per non-empty RELIABILITY_BINS bin: mean predicted P(y = 1), observed fraction of class
+    1, and row count; bins are closed on the left, the last also on the right, as np.histogram."""
+    bins = np.digitize(probability, RELIABILITY_BINS[1:-1])
+    size = RELIABILITY_BINS.size - 1
+    count = np.bincount(bins, minlength=size)
+    total = np.bincount(bins, weights=probability, minlength=size)
+    ones = np.bincount(bins, weights=y, minlength=size)
+    filled = count > 0
+    return total[filled] / count[filled], ones[filled] / count[filled], count[filled]
+
+
+def draw_distributions(ax: Axes, panel: ProbabilityPanel) -> None:
+    """Each class's histogram of predicted P(y = 1), with the threshold: how far apart the
+    model pushes the classes, and which rows land on the wrong side."""
+    for label, colour in enumerate(CLASS_COLOURS):
+        counts, _ = np.histogram(panel.probability[panel.y == label], HISTOGRAM_BINS)
+        ax.stairs(counts, HISTOGRAM_BINS, fill=True, color=colour, alpha=0.3)
+        ax.stairs(
+            counts, HISTOGRAM_BINS, color=colour, lw=1.2, label=f"class {label}: {counts.sum():,}"
+        )
+    ax.axvline(panel.threshold, color="k", ls="--", lw=1, label=f"threshold {panel.threshold:g}")
+    _, top = ax.get_ylim()
+    ax.set(
+        title=panel.title,
+        xlabel="predicted P(y = 1)",
+        ylabel="test rows",
+        xlim=(0, 1),
+        ylim=(0, top * 1.35),  # headroom for the legend
+    )
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+    ax.legend(loc="upper center", fontsize="small", framealpha=1, edgecolor="none")
+
+
+def draw_reliability(ax: Axes, panel: ProbabilityPanel) -> None:
+    """Observed fraction of class 1 against the mean prediction per bin: on the diagonal, a
+    predicted 0.7 comes true 70 % of the time. Marker area grows with the bin's rows, so a
+    far-off point of a few rows reads as the noise it is."""
+    predicted, observed, count = reliability(panel.probability, panel.y)
+    largest = int(count.max(initial=1))
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+    # Unclipped: a bin's point at 0 or 1 stays whole on the axes' edge.
+    ax.plot(predicted, observed, color=CLASS_COLOURS[1], lw=1, clip_on=False)
+    ax.scatter(
+        predicted,
+        observed,
+        s=14 + 200 * count / largest,
+        color=CLASS_COLOURS[1],
+        edgecolors="white",
+        linewidths=0.8,
+        zorder=3,
+        clip_on=False,
+    )
+    ax.set(
+        xlabel="mean predicted P(y = 1) in the bin",
+        ylabel="observed fraction of class 1",
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    ax.grid(True, alpha=0.3)
+    handles = [
+        Line2D([], [], color="grey", ls="--", lw=1, label="perfect calibration"),
+        Line2D(
+            [],
+            [],
+            color=CLASS_COLOURS[1],
+            marker="o",
+            ms=8,
+            mec="white",
+            label=f"bin of predictions; area: rows (largest {largest:,})",
+        ),
+    ]
+    ax.legend(handles=handles, loc="upper left", fontsize="small", framealpha=1)
+
+
+def probability_figure(panels: Sequence[ProbabilityPanel]) -> Figure:
+    """One column per model: the classes' distributions of predicted P(y = 1) above, the
+    reliability diagram below. Counts only, so any number of rows draws quickly."""
+    width, height = 5.2 * len(panels), 9.4
+    left, right, bottom, top, row_gap = 1.1, 0.2, 0.6, 0.6, 0.75  # inches
+    figure = Figure(figsize=(width, height))
+    # Fixed margins, as in boundary_figure: no layout engine. Columns are `left + right` apart,
+    # so each model's column looks as it would alone.
+    figure.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=(left + right) / (5.2 - left - right),
+        hspace=row_gap / ((height - bottom - top - row_gap) / 2),
+    )
+    axes = figure.subplots(2, len(panels), squeeze=False)
+    for column, panel in enumerate(panels):
+        draw_distributions(axes[0, column], panel)
+        draw_reliability(axes[1, column], panel)
+    return figure
+
+
+def comparison_figure(
+    models: Sequence[tuple[str, Callable[[np.ndarray], np.ndarray]]],
+    train: Dataset,
+    test: Dataset,
+    threshold: float,
+    grid_points: int,
+) -> Figure:
+    """The models (title, P(y = 1) of raw features) side by side: with two features their
+    decision boundaries over the area of all the data, else `probability_figure`."""
+    if test.n_features != 2:
+        return probability_figure(
+            [ProbabilityPanel(title, score(test.x), test.y, threshold) for title, score in models]
+        )
+    corners = [part.x.min(axis=0) for part in (train, test)]  # not a copy of every row
+    extent = np.vstack([*corners, *(part.x.max(axis=0) for part in (train, test))])
+    return boundary_figure(
+        [
+            BoundaryPanel(title, score, test, threshold, extent, grid_points, train)
+            for title, score in models
+        ]
+    )
 
 
 CURVE_POINTS = 20_000
