@@ -12,7 +12,7 @@ def main(args: argparse.Namespace) -> str:
     from scratchnet import curves, files, metrics, modelfiles, params, tables
 
     config = params.read_section(args.params, params.EvaluateParams)
-    train, test = tables.read_dataset(args.train), tables.read_dataset(args.test)
+    train, test = tables.read_split(args.train, args.test)
     trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
     document, roc_rows, predicted = {}, [], {}
     for name, classifier in classifiers.items():

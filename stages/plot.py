@@ -15,7 +15,7 @@ def main(args: argparse.Namespace) -> str:
     document = params.read_params(args.params)
     config = params.section(document, params.PlotParams)
     threshold = params.section(document, params.EvaluateParams).threshold
-    train, test = tables.read_dataset(args.train), tables.read_dataset(args.test)
+    train, test = tables.read_split(args.train, args.test)
     trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
     models = []
     for name, classifier in classifiers.items():

@@ -325,8 +325,20 @@ FAULTS: dict[str, Fault] = {
     "csv: header only": Fault(
         "split", lambda f: f.csv("dataset", HEADER + "\n"), r"header but no rows"
     ),
-    "csv: missing column": Fault(
-        "split", lambda f: f.csv("dataset", "x1,y\n1,0\n"), r"no column 'x2'"
+    "csv: linearly separable training classes": Fault(
+        "train_logreg",
+        lambda f: f.csv("train", "x1,x2,y\n-1,-1,0\n-2,-1,0\n1,1,1\n2,1,1\n"),
+        r"the training classes are linearly separable: .*set logreg\.l2 > 0",
+    ),
+    "csv: a column fewer than the scaler": Fault(
+        "train_nn",
+        lambda f: f.csv("train", "x1,y\n1,0\n2,1\n"),
+        r"the data has 1 features, the scaler 2: rerun the stages that write them",
+    ),
+    "csv: test columns other than the training columns": Fault(
+        "evaluate",
+        lambda f: f.csv("test", f"x2,x1,y\n0,0,0\n{ROW}\n"),
+        r"test\.csv has columns \('x2', 'x1', 'y'\), .*train\.csv \('x1', 'x2', 'y'\)",
     ),
     "csv: row with an extra field": Fault(
         "split",

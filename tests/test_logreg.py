@@ -1,14 +1,25 @@
-"""Tests of the Newton/IRLS logistic regression against an independent SciPy MLE."""
+"""Tests of the Newton/IRLS logistic regression against SciPy's MLE and statsmodels' ridge."""
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
-from scipy import optimize
+import statsmodels.api as sm
+from scipy import optimize, special
 
 from scratchnet import logreg, params
+from scratchnet.errors import ScratchnetError
 
 TIGHT = params.LogRegParams(max_iter=100, tol=1e-10)
+SEPARATION = (
+    "the training classes are linearly separable: the maximum-likelihood fit does not exist; "
+    "set logreg.l2 > 0"
+)
+FIVE = (0.7, 1.2, -0.8, 0.5, 0.3, -1.0)
+"""An intercept and five slopes: d = 5, more features than the flower's two."""
 
 
 def logistic_data(
@@ -101,28 +112,115 @@ def test_fit_model_predictions_use_intercept_and_coefficients() -> None:
     np.testing.assert_allclose(model.predict_proba(x), 1 / (1 + np.exp(-eta)), rtol=1e-14)
 
 
-def separable_data(seed: int = 6, m: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    """Labels given by a line with a margin around it: perfectly separable."""
+def separable_data(seed: int = 6, m: int = 60, d: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Labels given by a hyperplane with a margin around it: perfectly separable."""
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(m, 2))
-    margin = x[:, 0] + 0.5 * x[:, 1] - 0.2
-    x = x[np.abs(margin) > 0.1]
-    y = (x[:, 0] + 0.5 * x[:, 1] - 0.2 > 0).astype(np.float64)
-    return x, y
+    x = rng.normal(size=(m, d))
+    margin = x @ rng.normal(size=d) - 0.2
+    keep = np.abs(margin) > 0.1
+    return x[keep], (margin[keep] > 0).astype(np.float64)
 
 
-def test_separable_data_warns_and_returns_finite_separating_model() -> None:
-    """Separable data: SeparationWarning, finite coefficients, `separated`, perfect training fit."""
-    x, y = separable_data()
+@pytest.mark.parametrize("d", [2, 5])
+def test_separable_data_without_penalty_raises_separation_error(d: int) -> None:
+    """l2 = 0 on separable data: the MLE does not exist, and one line says so and what to set."""
+    x, y = separable_data(d=d)
     assert 0 < y.mean() < 1
-    with pytest.warns(logreg.SeparationWarning, match="linearly separable"):
-        model = logreg.fit(x, y, TIGHT)
-    assert model.separated
-    assert np.all(np.isfinite(coefficients(model)))
-    assert model.iterations <= TIGHT.max_iter
-    np.testing.assert_array_equal(model.decision_function(x) > 0, y == 1)
-    proba = model.predict_proba(x)
-    np.testing.assert_array_equal(proba > 0.5, y == 1)
+    with pytest.raises(logreg.SeparationError, match=f"^{re.escape(SEPARATION)}$"):
+        logreg.fit(x, y, TIGHT)
+    assert issubclass(logreg.SeparationError, ScratchnetError)
+
+
+def heavy_tailed_data(seed: int = 46, m: int = 40, d: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Cauchy features (some |x| in the hundreds): with a light penalty, some Newton steps lower
+    the penalised cost while raising the cross-entropy, so steps must be judged on the former."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_cauchy(size=(m, d))
+    eta = 3 * x @ rng.normal(size=d)
+    return x, (rng.random(m) < special.expit(eta)).astype(np.float64)
+
+
+def bfgs_then_root(fun, x0, args=(), jac=None, **_):
+    """A `scipy.optimize.minimize` method: BFGS, then MINPACK's hybrd solving jac = 0 from there.
+
+    BFGS alone stalls near a 1e-8 relative error (its line search sees only rounding in the
+    cost); the root finder drives the gradient itself to rounding.
+    """
+    start = optimize.minimize(fun, x0, args, jac=jac, method="BFGS").x
+    root = optimize.root(jac, start, args, method="hybr")
+    return optimize.OptimizeResult(
+        x=root.x, success=root.success, jac=root.fun, fun=fun(root.x, *args)
+    )
+
+
+def statsmodels_ridge(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+    """statsmodels' GLM ridge: minimises -loglike/n + Σ alpha_j b_j² / 2, alpha = (0, l2, …).
+
+    The reference is vouched for by the norm of statsmodels' own penalised gradient.
+    """
+    alpha = np.r_[0.0, np.full(x.shape[1], l2)]
+    glm = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial())
+    with np.errstate(over="ignore"):  # its link overflows exp at logits < -709: 1 / inf = 0
+        reference = np.asarray(
+            glm.fit_regularized(alpha=alpha, L1_wt=0.0, opt_method=bfgs_then_root).params
+        )
+        assert np.linalg.norm(glm.score(reference) / y.size - alpha * reference) < 1e-12
+    return reference
+
+
+@pytest.mark.parametrize(
+    ("data", "l2"),
+    [
+        (lambda: logistic_data(8, beta=FIVE), 0.01),
+        (lambda: logistic_data(8, beta=FIVE), 1.0),
+        (lambda: separable_data(d=5), 1e-3),
+        (lambda: separable_data(d=5), 0.1),
+        (heavy_tailed_data, 1e-3),
+    ],
+    ids=["logistic-0.01", "logistic-1", "separable-0.001", "separable-0.1", "cauchy-0.001"],
+)
+def test_ridge_fit_matches_statsmodels(data, l2: float) -> None:
+    """At d = 5 the ridge fit equals statsmodels' to 1e-10 (relative), separable data included."""
+    x, y = data()
+    model = logreg.fit(x, y, params.LogRegParams(max_iter=100, tol=1e-12, l2=l2))
+    np.testing.assert_allclose(coefficients(model), statsmodels_ridge(x, y, l2), rtol=1e-10)
+    assert model.gradient_norm < 1e-12
+    assert not model.separated
+
+
+def penalised_cost(x: np.ndarray, y: np.ndarray, b: np.ndarray, l2: float) -> float:
+    """Mean cross-entropy + l2 / 2 × Σ coef², written independently of the module."""
+    eta = design(x) @ b
+    return float(np.mean(np.logaddexp(0, eta) - y * eta) + l2 / 2 * np.sum(b[1:] ** 2))
+
+
+def central_gradient(x: np.ndarray, y: np.ndarray, b: np.ndarray, l2: float) -> np.ndarray:
+    """∂ penalised_cost / ∂ b_j by central differences (error ~1e-10 at h = 1e-5)."""
+    h = 1e-5
+    steps = h * np.eye(b.size)
+    return np.array(
+        [
+            (penalised_cost(x, y, b + e, l2) - penalised_cost(x, y, b - e, l2)) / (2 * h)
+            for e in steps
+        ]
+    )
+
+
+def test_ridge_gradient_matches_central_differences() -> None:
+    """At d = 5 the fit's gradient is that of the penalised cost, on every slope.
+
+    Stopped early (tol = 1e-2), the reported gradient norm is the finite-difference one; run
+    to convergence, the finite-difference gradient vanishes, intercept and slopes alike.
+    """
+    x, y = logistic_data(9, beta=FIVE)
+    l2 = 0.5
+    early = logreg.fit(x, y, params.LogRegParams(max_iter=100, tol=1e-2, l2=l2))
+    assert early.iterations >= 1
+    assert early.gradient_norm > 1e-4
+    numeric = central_gradient(x, y, coefficients(early), l2)
+    assert np.linalg.norm(numeric) == pytest.approx(early.gradient_norm, rel=1e-6)
+    final = logreg.fit(x, y, params.LogRegParams(max_iter=100, tol=1e-12, l2=l2))
+    assert np.linalg.norm(central_gradient(x, y, coefficients(final), l2)) < 1e-9
 
 
 def test_too_few_iterations_raise_convergence_error() -> None:
@@ -148,3 +246,19 @@ def test_quasi_separated_data_warns_like_r() -> None:
         model = logreg.fit(x, y, params.LogRegParams(max_iter=100, tol=1e-10))
     assert not model.separated
     assert abs(model.coef[0]) > logreg.SATURATED_LOGIT / 2
+
+
+def test_quasi_separated_data_with_penalty_converges_quietly() -> None:
+    """With l2 > 0 the penalised optimum is finite and unique: no SeparationWarning, even when a
+    penalty as light as 1e-12 leaves fitted probabilities numerically 0 or 1."""
+    x = np.array([[-2.0], [-1.0], [0.0], [0.0], [1.0], [2.0]])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    slopes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for l2 in (1e-2, 1e-12):
+            model = logreg.fit(x, y, params.LogRegParams(max_iter=100, tol=1e-10, l2=l2))
+            assert model.gradient_norm < 1e-10
+            slopes.append(model.coef[0])
+    assert 1 < slopes[0] < slopes[1] < np.inf
+    assert 2 * slopes[1] > logreg.SATURATED_LOGIT  # the logit at x = 2

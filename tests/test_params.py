@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import re
 from pathlib import Path
 
 import pytest
 
-from scratchnet import io, params
-from scratchnet.errors import ParamsError
+from scratchnet import params
+from scratchnet.errors import ParamsError, quote
 from scratchnet.params import (
     DataParams,
     EvaluateParams,
@@ -27,7 +28,7 @@ SECTIONS = [DataParams, SplitParams, NNParams, LogRegParams, EvaluateParams, Plo
 @pytest.fixture
 def document() -> dict:
     """A fresh copy of the project's real params.yaml, the valid baseline."""
-    return io.read_params(PARAMS_YAML)
+    return params.read_params(PARAMS_YAML)
 
 
 def with_value(document: dict, section: str, key: str, value: object) -> dict:
@@ -106,13 +107,25 @@ def test_unknown_key_is_rejected(document, cls):
         assert field.name in message
 
 
+REQUIRED = [
+    (cls, field.name)
+    for cls in SECTIONS
+    for field in dataclasses.fields(cls)
+    if field.default is dataclasses.MISSING
+]
+OPTIONAL = [
+    (cls, field.name, field.default)
+    for cls in SECTIONS
+    for field in dataclasses.fields(cls)
+    if field.default is not dataclasses.MISSING
+]
+
+
 @pytest.mark.parametrize(
-    ("cls", "key"),
-    [(cls, field.name) for cls in SECTIONS for field in dataclasses.fields(cls)],
-    ids=lambda value: value if isinstance(value, str) else value.__name__,
+    ("cls", "key"), REQUIRED, ids=lambda value: value if isinstance(value, str) else value.__name__
 )
 def test_missing_key_is_rejected(document, cls, key):
-    """Each field, when absent, raises ParamsError naming section.key and what it expects."""
+    """Each required field, when absent, raises ParamsError naming section.key and its type."""
     name = params.SECTION_NAMES[cls]
     del document[name][key]
     with pytest.raises(ParamsError) as caught:
@@ -120,6 +133,17 @@ def test_missing_key_is_rejected(document, cls, key):
     message = str(caught.value)
     assert f"missing key {name}.{key}" in message
     assert "expected" in message
+
+
+@pytest.mark.parametrize(
+    ("cls", "key", "default"),
+    OPTIONAL,
+    ids=[f"{cls.__name__}-{key}" for cls, key, _ in OPTIONAL],
+)
+def test_missing_optional_key_takes_its_default(document, cls, key, default):
+    """An optional key, when absent, takes its default, so older params files still read."""
+    del document[params.SECTION_NAMES[cls]][key]
+    assert getattr(params.section(document, cls), key) == default
 
 
 def test_missing_section_is_rejected(document):
@@ -211,7 +235,7 @@ BAD_VALUES = [
 @pytest.mark.parametrize(
     ("section", "key", "value", "allowed"),
     BAD_VALUES,
-    ids=[f"{section}.{key}={params.quote(value)}" for section, key, value, _ in BAD_VALUES],
+    ids=[f"{section}.{key}={quote(value)}" for section, key, value, _ in BAD_VALUES],
 )
 def test_bad_value_is_rejected_with_key_value_and_allowed(document, section, key, value, allowed):
     """A wrong type or out-of-range value raises ParamsError naming key, value and allowed range."""
@@ -219,7 +243,7 @@ def test_bad_value_is_rejected_with_key_value_and_allowed(document, section, key
         params.section(with_value(document, section, key, value), cls_of(section))
     message = str(caught.value)
     assert f"{section}.{key}" in message
-    assert params.quote(value) in message
+    assert quote(value) in message
     assert allowed in message
     assert len(message) < 200
 
@@ -251,3 +275,105 @@ def test_direct_construction_validates_ranges():
     """Building a dataclass directly runs the same range checks as parsing."""
     with pytest.raises(ParamsError, match=r"data\.n_samples = 2 is out of range"):
         DataParams(kind="flower", n_samples=2, noise=0.2, seed=0)
+
+
+# --- the params file -----------------------------------------------------------------------------
+
+
+def written(path: Path, content: str | bytes | None) -> Path:
+    """`path` holding `content` (None: no file)."""
+    if content is not None:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def error_message(call, path: Path) -> str:
+    """The message of the ParamsError that `call(path)` raises, which must name `path`."""
+    with pytest.raises(ParamsError) as caught:
+        call(path)
+    assert str(path) in str(caught.value)
+    return str(caught.value)
+
+
+YAML_12 = [("k: 010", 10), ("k: 0x10", 16), ("k: 1:00", "1:00"), ("k: yes", "yes")]
+YAML_12 += [("k: on", "on"), ("k: 1e-12", 1e-12), ("k: .5", 0.5), ("k: ~", None)]
+
+
+@pytest.mark.parametrize(("text", "value"), [*YAML_12, ("", ...), ("# nothing set", ...)])
+def test_read_params_uses_dvc_yaml_1_2_rules(tmp_path, text, value):
+    """Values are read by DVC's YAML 1.2 rules; a file without params is {}."""
+    read = params.read_params(written(tmp_path / "params.yaml", text + "\n"))
+    assert repr(read) == repr({} if value is ... else {"k": value})  # repr: the types too
+
+
+@pytest.mark.parametrize("text", ["0", "false", "[]", "- nn"])
+def test_params_file_that_is_not_a_mapping_is_refused(tmp_path, text):
+    """A document that is not a mapping of sections says so, whatever YAML value it is."""
+    path = written(tmp_path / "params.yaml", text + "\n")
+    message = error_message(lambda p: params.read_section(p, NNParams), path)
+    assert "must hold a mapping of sections" in message
+
+
+YAML_ERRORS = [
+    ("nn:\n  seed: 1\n  seed: 2\n", "3:3", "duplicate key"),
+    ("nn: [unclosed\n", "2:1", "expected ',' or ']'"),
+    ("nn: @seed\n", "1:5", "cannot start any token"),
+    # libyaml's wording (ruamel.yaml.clib, which DVC then uses too); the pure-Python parser says
+    # "expected <block end>".
+    ("nn:\n  seed: 1\n epochs: 2\n", "3:2", "did not find expected key|expected <block end>"),
+    ("nn:\n  seed: \x07\n", "2:9", "character '\\\\x07' is not allowed"),
+]
+
+
+@pytest.mark.parametrize(("text", "where", "problem"), YAML_ERRORS)
+def test_read_params_syntax_error_is_one_line_with_its_position(tmp_path, text, where, problem):
+    """A YAML error is one line naming the file, line and column, and the problem."""
+    path = written(tmp_path / "params.yaml", text)
+    message = error_message(params.read_params, path)
+    assert message.startswith(f"{path}:{where}: ")
+    assert re.search(problem, message)
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [(None, "not found"), (b"nn:\n  init: \xff\n", "cannot be read")]
+)
+def test_read_params_unreadable_file(tmp_path, content, problem):
+    """A missing or non-UTF-8 params file is a ParamsError naming it."""
+    path = written(tmp_path / "params.yaml", content)
+    assert problem in error_message(params.read_params, path)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: &x [1, 2]\nb: *x\n", ":2:4: aliases (*x) are not allowed in params"),
+        ("a: &x {k: 1}\nb:\n  <<: *x\n", ":3:7: aliases (*x) are not allowed in params"),
+        ("a: " + "[" * 20 + "]" * 20 + "\n", ":1:23: nested deeper than 20 levels"),
+    ],
+    ids=["alias", "merge-key", "deep"],
+)
+def test_read_params_refuses_aliases_and_deep_nesting(tmp_path, text, problem):
+    """Aliases and nesting beyond MAX_PARAMS_DEPTH are refused with their position."""
+    path = written(tmp_path / "params.yaml", text)
+    assert error_message(params.read_params, path) == f"{path}{problem}"
+
+
+def test_read_params_accepts_nesting_up_to_the_limit(tmp_path):
+    """Nesting of exactly MAX_PARAMS_DEPTH levels (the document mapping is one) is read."""
+    depth = params.MAX_PARAMS_DEPTH - 1
+    path = written(tmp_path / "params.yaml", "a: " + "[" * depth + "]" * depth + "\n")
+    assert "a" in params.read_params(path)
+
+
+def test_read_params_refuses_a_file_over_the_size_limit(tmp_path, monkeypatch):
+    """A params file over MAX_PARAMS_BYTES is refused before it is parsed."""
+    monkeypatch.setattr(params, "MAX_PARAMS_BYTES", 10)
+    path = written(tmp_path / "params.yaml", "logreg: {max_iter: 3}\n")
+    assert "is 22 bytes, more than the 10" in error_message(params.read_params, path)
+
+
+def test_read_section_takes_a_str_path(tmp_path):
+    """read_section takes a `str` path as well as a `pathlib.Path`."""
+    written(tmp_path / "params.yaml", "logreg: {max_iter: 3, tol: 0.5}\n")
+    assert params.read_section(f"{tmp_path}/params.yaml", LogRegParams).max_iter == 3

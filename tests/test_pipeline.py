@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 
+import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
@@ -265,3 +266,40 @@ def test_committed_lock_matches_the_committed_code_and_params(
         )
     }
     assert stale == {}
+
+
+def spreadsheet_csv(rows: int, features: int) -> bytes:
+    """A CSV as a spreadsheet exports it: UTF-8 BOM, quoted header of names with spaces and
+    non-ASCII letters, CRLF, spaces around fields, string labels (a nonlinear rule)."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((rows, features))
+    malignant = x[:, 0] * x[:, 1] + 0.5 * x[:, 2] > 0
+    names = [f"feature {i} (mm)" for i in range(features - 1)] + ["Größe"]
+    lines = [",".join(f'"{name}"' for name in [*names, "diagnosis"])]
+    for values, label in zip(x.tolist(), malignant.tolist(), strict=True):
+        cells = [f" {value!r} " for value in values]
+        lines.append(",".join([*cells, '"malignant"' if label else '"benign"']))
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
+
+
+def test_a_spreadsheet_export_runs_through_dvc_with_no_edits(tmp_path) -> None:
+    """A 30-feature spreadsheet CSV with string labels runs through `dvc exp run -S` as the
+    README shows it: named columns in the data set, the probability figure, both models
+    scored; the README's list syntax for data.features picks three columns by name."""
+    project = Project.copy_of_sources(tmp_path)
+    (project.root / "data" / "own" / "sheet.csv").write_bytes(spreadsheet_csv(300, 30))
+    project.commit("a spreadsheet")
+    chosen = '["Größe", "feature 2 (mm)", "feature 1 (mm)"]'
+    for features, width in (("null", 30), (chosen, 3)):
+        project.dvc(
+            "exp", "run", "-S", "data.kind=data/own/sheet.csv", "-S", "data.label=diagnosis",
+            "-S", "data.positive=malignant", "-S", f"data.features={features}",
+        )  # fmt: skip
+        header = project.read("data/raw/dataset.csv").decode().splitlines()[0]
+        assert header.split(",")[-1] == "diagnosis"
+        assert len(header.split(",")) == width + 1
+        assert "Größe" in header
+        assert (width == 30) != header.startswith("Größe,feature 2 (mm),feature 1 (mm),")
+        metrics = json.loads(project.read("reports/metrics.json"))
+        assert 0.5 < metrics["logreg"]["accuracy"] <= 1
+        assert project.read("reports/figures/comparison.png").startswith(b"\x89PNG")

@@ -1,15 +1,17 @@
-"""Logistic regression by maximum likelihood: Newton's method (IRLS), as R's `glm(binomial)`.
+"""Logistic regression by Newton's method (IRLS), as R's `glm(binomial)`, with an optional ridge.
 
-Each step solves (Xᵀ W X) δ = Xᵀ (y - p) with W = diag(p(1 - p)); a step that lowers the
-log-likelihood is halved until it does not. The fit stops when the gradient of the mean
-log-likelihood has norm below `tol`.
+The fit minimises the mean cross-entropy + l2 / 2 × Σ coef² (the intercept is not penalised;
+l2 = 0 is plain maximum likelihood). Each step solves (Xᵀ W X / m + l2 P) δ = g, with
+W = diag(p(1 - p)), P the identity without its intercept entry and g = Xᵀ (y - p) / m - l2 P β
+(minus the objective's gradient); a step that raises the objective is halved until it does
+not. The fit stops when |g| < `tol`.
 
-On linearly separable data the MLE does not exist: the likelihood keeps rising as the
-coefficients grow without bound. The fit detects this the moment an iterate separates the
-training rows (every row on its own side of the boundary), warns with `SeparationWarning`, and
-returns that iterate: a finite model whose boundary separates the training data. Quasi-complete
-separation (separable but for rows on the boundary itself) converges numerically with huge
-coefficients; like R, the fit then warns that fitted probabilities are numerically 0 or 1.
+On linearly separable data the maximum-likelihood estimate does not exist: the likelihood keeps
+rising as the coefficients grow without bound. With l2 = 0 the fit raises `SeparationError` the
+moment an iterate separates the training rows; with l2 > 0 the penalised optimum exists and the
+fit converges to it. Quasi-complete separation (separable but for rows on the boundary itself)
+converges numerically with huge coefficients at l2 = 0; like R, the fit then warns that fitted
+probabilities are numerically 0 or 1.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ SATURATED_LOGIT = 30.0
 
 
 class SeparationWarning(UserWarning):
-    """The training data is linearly separable, so the maximum-likelihood estimate is infinite."""
+    """The training data is quasi-separated: some maximum-likelihood coefficients are huge."""
+
+
+class SeparationError(ScratchnetError):
+    """The training classes are linearly separable, so the unpenalised fit does not exist."""
 
 
 class ConvergenceError(ScratchnetError):
@@ -48,6 +54,7 @@ class LogisticModel:
     iterations: int
     gradient_norm: float
     separated: bool
+    """Kept for the model-file format: `fit` raises on separable data, so it returns False."""
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         return self.intercept + x @ self.coef
@@ -61,24 +68,39 @@ def _design(x: np.ndarray) -> np.ndarray:
 
 
 def fit(x: np.ndarray, y: np.ndarray, config: LogRegParams) -> LogisticModel:
-    """Maximum-likelihood fit of an intercept and one coefficient per column of `x`."""
+    """Fit an intercept and one coefficient per column of `x`, ridge-penalised by `config.l2`.
+
+    The penalty terms are added only when l2 > 0, so the l2 = 0 fit is plain maximum
+    likelihood bit for bit.
+    """
     design = _design(x)
     m = y.size
     y = y.astype(np.float64)
     y_sign = 1 - 2 * y
     beta = np.zeros(design.shape[1])
+    l2 = config.l2
+    slopes = np.arange(1, design.shape[1])
 
     def cost(b: np.ndarray) -> float:
-        return binary_cross_entropy_from_logits(design @ b, y_sign)
+        value = binary_cross_entropy_from_logits(design @ b, y_sign)
+        if l2 > 0:
+            value += l2 / 2 * float(b[1:] @ b[1:])
+        return value
 
     current = cost(beta)
     for iteration in range(config.max_iter + 1):
         eta = design @ beta
         p = sigmoid(eta)
         gradient = design.T @ (y - p) / m
+        if l2 > 0:
+            gradient[1:] -= l2 * beta[1:]
+        elif np.all(y_sign * eta < 0):
+            raise SeparationError(
+                "the training classes are linearly separable: the maximum-likelihood fit does "
+                "not exist; set logreg.l2 > 0"
+            )
         norm = float(np.linalg.norm(gradient))
-        separated = bool(np.all(y_sign * eta < 0))
-        if norm < config.tol or separated:
+        if norm < config.tol:
             break
         if iteration == config.max_iter:
             raise ConvergenceError(
@@ -86,8 +108,10 @@ def fit(x: np.ndarray, y: np.ndarray, config: LogRegParams) -> LogisticModel:
                 f"Newton steps (gradient norm {norm:.3g} > logreg.tol = {config.tol:g})"
             )
         hessian = (design.T * (p * (1 - p))) @ design / m
+        if l2 > 0:
+            hessian[slopes, slopes] += l2
         step = np.linalg.lstsq(hessian, gradient, rcond=None)[0]
-        for _ in range(60):  # step halving: refuse a step that lowers the likelihood
+        for _ in range(60):  # step halving: refuse a step that raises the cost
             candidate = cost(beta + step)
             if candidate <= current + ROUNDING * max(1.0, current):
                 break
@@ -95,21 +119,14 @@ def fit(x: np.ndarray, y: np.ndarray, config: LogRegParams) -> LogisticModel:
         else:
             raise ConvergenceError(
                 f"logistic regression stalled at Newton step {iteration}: no fraction of the "
-                f"step raises the likelihood (gradient norm {norm:.3g})"
+                f"step lowers the cost (gradient norm {norm:.3g})"
             )
         beta, current = beta + step, candidate
-    if separated:
-        warnings.warn(
-            "the training data is linearly separable, so the maximum-likelihood fit does not "
-            f"exist; stopped at Newton step {iteration} with a finite model that separates it",
-            SeparationWarning,
-            stacklevel=2,
-        )
-    elif np.any(np.abs(eta) > SATURATED_LOGIT):
+    if l2 == 0 and np.any(np.abs(eta) > SATURATED_LOGIT):
         warnings.warn(
             "fitted probabilities numerically 0 or 1 occurred (as R's glm warns): the training "
             "data may be quasi-separated, and then some coefficients are arbitrarily large",
             SeparationWarning,
             stacklevel=2,
         )
-    return LogisticModel(float(beta[0]), beta[1:].copy(), iteration, norm, separated)
+    return LogisticModel(float(beta[0]), beta[1:].copy(), iteration, norm, separated=False)

@@ -98,27 +98,24 @@ def read_dataset(path: PathArg) -> Dataset:
     if len(header) < 2:
         raise DataError(f"{path} line 1 has {len(header)} column; need features and a label")
     _check_rows(path)
-    try:
-        if size < PANDAS_BYTES:
-            values = np.loadtxt(
-                path, delimiter=",", skiprows=1, ndmin=2, comments=None, encoding="utf-8"
-            )
-        else:
-            import pandas as pd
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                frame = pd.read_csv(path, dtype=np.float64, **PANDAS_OPTIONS)
-            values = frame.to_numpy()
-    except (ValueError, UnicodeDecodeError, Warning) as error:
-        found = _first_defect(path, header, range(len(header)))
-        raise DataError(found or _unparsed(path, error)) from None
-    if values.shape[0] == 0:
-        raise DataError(f"{path} has a header but no rows")
-    missing = np.isnan(values).any(axis=1)
-    if missing.any():
-        raise DataError(_first_defect(path, header, range(len(header))) or f"{path}: NaN")
+    values = _loaded(path) if size < PANDAS_BYTES else None
+    if values is None or values.shape[1] != len(header):  # pandas reads it or finds the defect
+        frame = _frame(path, header)
+        _check_complete(path, frame, header, range(len(header)))
+        values = np.column_stack([_numeric(path, frame[name], name) for name in header])
     return _dataset(path, values[:, :-1], values[:, -1], tuple(header[:-1]), header[-1])
+
+
+def read_split(train: PathArg, test: PathArg) -> tuple[Dataset, Dataset]:
+    """The training and test tables, which must have the same columns in the same order."""
+    parts = read_dataset(train), read_dataset(test)
+    names = [(*part.feature_names, part.label_name) for part in parts]
+    if names[0] != names[1]:
+        raise DataError(
+            f"{test} has columns {quote(names[1])}, {train} {quote(names[0])}: the split must "
+            "write both (dvc repro)"
+        )
+    return parts
 
 
 def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
@@ -131,22 +128,8 @@ def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
     label = config.label.strip()
     features = _feature_columns(path, header, label, config.features)
     _check_rows(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            frame = pd.read_csv(path, **PANDAS_OPTIONS)
-    except (ValueError, UnicodeDecodeError, Warning) as error:
-        raise DataError(_first_defect(path, header, ()) or _unparsed(path, error)) from None
-    if frame.empty:
-        raise DataError(f"{path} has a header but no rows")
-    frame.columns = header
-    missing = frame.isna().to_numpy().any(axis=1)
-    if missing.any():
-        columns = [header.index(name) for name in (*features, label)]
-        rows = np.flatnonzero(missing)
-        raise DataError(
-            _first_defect(path, header, columns, skip=int(rows[0])) or f"{path} has an empty field"
-        )
+    frame = _frame(path, header)
+    _check_complete(path, frame, header, [header.index(name) for name in (*features, label)])
     x = np.empty((len(frame), len(features)), np.float64)
     for index, name in enumerate(features):
         x[:, index] = _numeric(path, frame[name], name)
@@ -163,6 +146,48 @@ def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
     return _dataset(path, x, y, features, label)
 
 
+def _loaded(path: PathArg) -> np.ndarray | None:
+    """The numbers of a small, clean table by NumPy's parser (no pandas import), or None for
+    anything it refuses."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "input contained no data" is a warning
+            return np.loadtxt(
+                path, delimiter=",", skiprows=1, ndmin=2, comments=None, encoding="utf-8"
+            )
+    except (ValueError, UnicodeDecodeError, Warning):
+        return None
+
+
+def _frame(path: PathArg, header: list[str]) -> Any:
+    """The whole table as a pandas DataFrame with the stripped `header` as its column names;
+    a ragged row or bytes that are not UTF-8 name their line."""
+    import pandas as pd
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a row longer than the header only warns
+            frame = pd.read_csv(path, **PANDAS_OPTIONS)
+    except (ValueError, UnicodeDecodeError, Warning) as error:
+        found = _first_defect(path, header, ())
+        raise DataError(found or _unparsed(path, error)) from None
+    if frame.empty:
+        raise DataError(f"{path} has a header but no rows")
+    frame.columns = header
+    return frame
+
+
+def _check_complete(path: PathArg, frame: Any, header: list[str], used: Sequence[int]) -> None:
+    """Refuse an empty field in the `used` columns, or a row short of fields (its last column
+    is then empty), naming its line."""
+    columns = sorted({*used, len(header) - 1})
+    missing = frame.iloc[:, columns].isna().to_numpy().any(axis=1)
+    if missing.any():
+        row = int(np.argmax(missing))
+        found = _first_defect(path, header, used, skip=row)
+        raise DataError(found or f"{path}: row {row + 1} has an empty field")
+
+
 def _dataset(
     path: PathArg, x: np.ndarray, y: np.ndarray, features: tuple[str, ...], label: str
 ) -> Dataset:
@@ -176,15 +201,21 @@ def _dataset(
 
 
 def _numeric(path: PathArg, column: Any, name: str) -> np.ndarray:
-    """A feature column as float64; its first non-numeric field is a DataError with its line."""
+    """A column as float64 ("nan" and "inf" included: the Dataset checks ranges); its first
+    field that is not a number is a DataError naming its line."""
     import pandas as pd
 
     if column.dtype.kind in "iuf":
         return column.to_numpy(np.float64)
     numbers = pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
-    bad = np.isnan(numbers) if column.dtype.kind != "b" else np.ones(numbers.size, bool)
+    if column.dtype.kind == "b":
+        bad = np.ones(numbers.size, bool)
+    else:
+        bad = np.isnan(numbers) & column.astype(str).str.strip().str.lower().ne("nan").to_numpy()
+    if not bad.any():
+        return numbers
     row = int(np.argmax(bad))
-    text = column.iloc[row]
+    text = str(column.iloc[row]).strip()
     raise DataError(
         f"{path} line {_line_of_row(path, row)}: {name} = {quote(text)} is not a number"
     )
@@ -194,7 +225,7 @@ def _feature_columns(
     path: PathArg, header: list[str], label: str, features: tuple[str, ...] | None
 ) -> tuple[str, ...]:
     """The feature columns by name, each checked to be in the header, as is the label."""
-    wanted = [label, *(features or ())]
+    wanted = [label, *(name.strip() for name in features or ())]
     for name in wanted:
         if name not in header:
             key = "data.label" if name == label else "data.features"
@@ -204,6 +235,8 @@ def _feature_columns(
             )
     if features is not None:
         return tuple(name.strip() for name in features)
+    if len(header) == 1:
+        raise DataError(f"{path} line 1: no column besides the label {label!r}")
     unnamed = [number for number, name in enumerate(header, 1) if not name]
     if unnamed:
         raise DataError(
@@ -253,11 +286,10 @@ def _check_rows(path: PathArg) -> None:
 
 
 def _first_defect(
-    path: PathArg, header: list[str], numeric: Sequence[int] | range, skip: int = 0
+    path: PathArg, header: list[str], used: Sequence[int], skip: int = 0
 ) -> str | None:
-    """The first defect of the file from data row `skip` on, as '<path> line N: ...': a row
-    with another number of fields than the header, or an empty field (or, in the `numeric`
-    columns, one that is not a number); None if no row has one."""
+    """The first defect from data row `skip` on, as '<path> line N: ...': a row with another
+    number of fields than the header, or an empty field in a `used` column; None if none."""
     rows = _records(path)
     next(rows)
     for row, (line, fields) in enumerate(rows):
@@ -268,22 +300,10 @@ def _first_defect(
                 f"{path} line {line} has {len(fields)} fields; the header (line 1) has "
                 f"{len(header)}"
             )
-        for index, text in enumerate(fields):
-            text = text.strip()
-            if not text:
+        for index in used:
+            if not fields[index].strip():
                 return f"{path} line {line}: {header[index]} is empty"
-            if index in numeric and not _is_number(text):
-                return f"{path} line {line}: {header[index]} = {quote(text)} is not a number"
     return None
-
-
-def _is_number(text: str) -> bool:
-    """Whether `text` is a decimal number as the C parsers read one (no digit separators)."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return "_" not in text
 
 
 def _line_of_row(path: PathArg, row: int) -> int:
