@@ -579,27 +579,46 @@ def output_options(project: Project, stage: str) -> list[str]:
 
 
 def run_bounded(command: list[str], project: Project, folder: Path) -> tuple[int, str, float, int]:
-    """Exit status, stderr, seconds and peak resident MiB of `command`."""
+    """Exit status, stderr, seconds and peak resident MiB of `command`.
+
+    The peak is the child's own VmHWM, polled from /proc once it runs `command`: getrusage's
+    maxrss would also count this (large) pytest process, whose memory a child shares until it
+    execs."""
     stderr_path = folder / "stderr.txt"
     start = time.monotonic()
+    peak_kib = 0
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen(
             command, cwd=project.root, env=project.env, stdout=subprocess.DEVNULL, stderr=stderr
         )
         while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            peak_kib = max(peak_kib, _high_water_kib(process.pid, command))
+            pid, status, _ = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() - start > 6 * SECONDS:
                 process.kill()
-            time.sleep(0.01)
+            time.sleep(0.005)
         process.returncode = os.waitstatus_to_exitcode(status)
     return (
         process.returncode,
         stderr_path.read_text(),
         time.monotonic() - start,
-        usage.ru_maxrss // 1024,
+        peak_kib // 1024,
     )
+
+
+def _high_water_kib(pid: int, command: list[str]) -> int:
+    """VmHWM of `pid` once it runs `command` (0 before its exec, or once it has ended)."""
+    try:
+        running = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[: len(command)]
+        if running != [os.fsencode(word) for word in command]:
+            return 0
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) if found else 0
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
