@@ -27,6 +27,7 @@ def main(args: argparse.Namespace) -> str:
         args.learning_curve: plots.learning_curve_figure(
             trained.cost_history,
             f"Learning curve: {classifiers['nn'].title}",
+            penalised=trained.config.l2 > 0,
         ),
     }
     for path, figure in figures.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -11,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scratchnet import nn, params
-from scratchnet.errors import TrainingDivergedError
+from scratchnet.errors import ParamsError, TrainingDivergedError
 
 ACTIVATION_NAMES = sorted(nn.ACTIVATIONS)
 PARAM_NAMES = ("w1", "b1", "w2", "b2")
@@ -485,3 +486,85 @@ def test_training_allocates_only_its_buffers() -> None:
     one_temporary = h * m * 8
     ufunc_buffer = np.getbufsize() * 8  # NumPy's own, for the in-place broadcast of y_sign
     assert floats * 8 <= peak < floats * 8 + ufunc_buffer + one_temporary // 2
+
+
+# --- weight decay and mini-batches ---------------------------------------------------------------
+
+
+def penalised_cost(arrays: dict[str, np.ndarray], activation: str, x, y, l2: float) -> float:
+    """Cross-entropy plus l2 / 2 × (ΣW1² + ΣW2²), the penalty written out by hand."""
+    weights = sum(float(np.sum(arrays[name] ** 2)) for name in ("w1", "w2"))
+    return nn.cost_and_gradients(make_net(arrays, activation), x, y)[0] + l2 / 2 * weights
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_weight_decay_cost_and_gradients_match_the_penalised_cost(activation: str) -> None:
+    """With l2 the cost is the cross-entropy plus l2/2 × the weights' squares (biases not), and
+    the gradients are central differences of that hand-written cost, at d = 4."""
+    rng = np.random.default_rng(77)
+    arrays, x, y = random_problem(rng, d=4, h=3, m=19)
+    arrays["b1"] += 0.7  # biases far from 0, so penalising them would show
+    arrays["b2"] += 1.3
+    assume_ok = min_abs_preactivation(arrays, x) > KINK_MARGIN
+    assert assume_ok
+    l2 = 0.3
+    cost, grads = nn.cost_and_gradients(make_net(arrays, activation), x, y, l2=l2)
+    assert cost == pytest.approx(penalised_cost(arrays, activation, x, y, l2), rel=1e-12)
+    numeric = {}
+    for name in PARAM_NAMES:
+        numeric[name] = np.empty_like(arrays[name])
+        for index in np.ndindex(arrays[name].shape):
+            costs = []
+            for sign in (1.0, -1.0):
+                shifted = {k: v.copy() for k, v in arrays.items()}
+                shifted[name][index] += sign * FD_STEP
+                costs.append(penalised_cost(shifted, activation, x, y, l2))
+            numeric[name][index] = (costs[0] - costs[1]) / (2 * FD_STEP)
+    assert_matches_finite_differences(grads, numeric)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.2])
+@pytest.mark.parametrize("batch_size", [7, 16, 64])
+def test_mini_batch_cost_is_the_mean_over_the_epochs_rows(batch_size: int, l2: float) -> None:
+    """At a learning rate too small to move the weights, an epoch of mini-batches costs what the
+    full batch costs at the initial weights: the learning curve's cost is the mean over the
+    epoch's rows (and the penalty once, not once per batch)."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(64, 3))
+    y = (x[:, 0] > 0).astype(np.int64)
+    config = nn_config(learning_rate=1e-300, batch_size=batch_size, l2=l2, init_scale=0.5)
+    history = nn.fit(x, y, config).cost_history
+    start = nn.cost_and_gradients(nn.initialize(3, config), x, y, l2=l2)[0]
+    np.testing.assert_allclose(history, start, rtol=1e-12)
+
+
+def test_mini_batches_are_reproducible_and_depend_on_the_seed() -> None:
+    """Same seed, same weights; another seed draws other batches (and other initial weights)."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(40, 2))
+    y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
+    runs = [nn.fit(x, y, nn_config(batch_size=8, seed=seed)).network.flat for seed in (1, 1, 2)]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_batch_memory_cap_names_the_batch_size() -> None:
+    """The cap on rows × hidden units applies to a batch, not to the data: 3,000 rows × 50,000
+    units train in batches of 16, while a batch of 2,700 rows is refused naming nn.batch_size."""
+    x, y = blobs(per_class=1500)
+    wide = nn_config(hidden_units=50_000, epochs=1)
+    assert len(y) * wide.hidden_units > nn.MAX_TRAINING_CELLS
+    with pytest.raises(ParamsError, match="2,700 rows per batch"):
+        nn.fit(x, y, dataclasses.replace(wide, batch_size=2_700))
+    trained = nn.fit(x, y, dataclasses.replace(wide, batch_size=16))
+    assert trained.cost_history.shape == (1,)
+
+
+def test_progress_is_reported_within_long_epochs(monkeypatch) -> None:
+    """With mini-batches, progress comes between epochs too, at fractional epochs."""
+    monkeypatch.setattr(nn, "PROGRESS_SECONDS", 0.0)
+    x, y = blobs()
+    calls: list[float] = []
+    nn.fit(x, y, nn_config(batch_size=16, epochs=2), lambda e, c, t: calls.append(e), 1)
+    assert any(0 < epoch < 1 for epoch in calls)
+    assert calls[-1] == 2

@@ -9,7 +9,6 @@ models must match it.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import math
@@ -155,7 +154,7 @@ def _read_model(
 def write_network(path: PathArg, result: FitResult) -> None:
     """The network's weights, its learning curve and the `nn` params it was trained with."""
     arrays = {**result.network.arrays(), "cost": result.cost_history}
-    meta = {"nn": dataclasses.asdict(result.config)}
+    meta = {"nn": params.recorded(result.config)}
     _write_model(path, "nn", arrays, meta)
 
 

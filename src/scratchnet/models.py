@@ -56,12 +56,17 @@ class Classifier:
 
 
 def neural_network(trained: nn.FitResult, scaler: Standardizer) -> Classifier:
-    """The trained network; its title names its size, activation and learning rate."""
+    """The trained network; its title names its size, activation, learning rate and, when not
+    the post's full-batch gradient descent, its optimiser and batch size."""
     net, config = trained.network, trained.config
+    training = ""
+    if config.optimizer != "gd" or config.batch_size is not None:
+        batches = f"batches of {config.batch_size}" if config.batch_size else "full batch"
+        training = f", {config.optimizer}, {batches}"
     return Classifier(
         "nn",
         f"Neural network ({net.hidden_units} {net.activation} units, "
-        f"learning rate {config.learning_rate:g})",
+        f"learning rate {config.learning_rate:g}{training})",
         lambda x: nn.predict_logit(net, scaler.transform(x)),
         net.hidden_units,
     )

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from scratchnet import optimizers
 from scratchnet.errors import ParamsError, TrainingDivergedError
 from scratchnet.numerics import sigmoid, softplus_row_means
 from scratchnet.params import NNParams
@@ -157,23 +158,32 @@ class Workspace:
       (g'(A1) Vᵀ) scaled row-wise by W2ᵀ, where V = X ∘ dZ2 has only d + 1 rows; and with
       g' = c - r(A1) (see Activation), g'(A1) Vᵀ = c Σ_i V - r(A1) Vᵀ, where the product of
       [r(A1); c] (a row of c under the remainders) with Vᵀ yields both terms;
-    - `scale`/m (the learning rate over m when training) is folded into dZ2, so the update is
-      a single subtraction on the flat parameter vector;
+    - `scale`/m (the optimiser's `gradient_scale` over m: plain descent's learning rate) is
+      folded into dZ2, so plain descent's update is a single subtraction on the flat vector;
+    - weight decay adds `scale` × l2 × W to the weights' gradient, one pass over the flat
+      vector against a mask that is 0 at the biases;
     - the cost is not computed here: `descent_step` writes Z2 where the caller asks, and the
       caller turns many epochs' worth into costs at once (`costs_from_logits`).
 
     Holds two h × m arrays (A1 and r(A1), each with its extra row); without labels, only A1.
-    Bound to one network: it reads the network's current weights at every step, and every
-    view it needs is made once, here.
+    Bound to one network and one number of rows m: it reads the network's current weights at
+    every step, `gather` loads other rows (a mini-batch) into the same buffers, and every view
+    it needs is made once, here.
     """
 
     def __init__(
-        self, network: Network, x: np.ndarray, y: np.ndarray | None = None, scale: float = 1.0
+        self,
+        network: Network,
+        x: np.ndarray,
+        y: np.ndarray | None = None,
+        scale: float = 1.0,
+        l2: float = 0.0,
     ) -> None:
         dtype = network.flat.dtype
         m = x.shape[0]
         h, d = network.hidden_units, network.n_features
         self.activation = ACTIVATIONS[network.activation]
+        self.flat = network.flat
         self.layer1, self.layer2 = network.views["layer1"], network.views["layer2"]
         self.x1 = np.ones((d + 1, m), dtype)
         self.x1[:d] = x.T
@@ -181,11 +191,20 @@ class Workspace:
         self.a1 = self.a1_ones[:h]
         if y is None:
             return
-        y = y.astype(dtype).reshape(1, m)
-        self.y_sign = 1 - 2 * y
-        step = scale / m
-        self.half_step = dtype.type(step / 2)
-        self.offset = (step * (0.5 - y)).astype(dtype)
+        self.labels = np.empty((1, m), dtype)
+        self.y_sign = np.empty((1, m), dtype)
+        self.offset = np.empty((1, m), dtype)
+        self.step = scale / m
+        self.half_step = dtype.type(self.step / 2)
+        self._load_labels(y)
+        self.l2 = l2
+        mask = np.ones_like(network.flat)
+        _views(mask, h, d)["b1"][...] = 0
+        _views(mask, h, d)["b2"][...] = 0
+        self.weights = mask
+        self.decay = (mask * (scale * l2)).astype(dtype)
+        self.decayed = np.empty_like(network.flat)
+        self.rows = self.row_labels = None
         self.dz2 = np.empty((1, m), dtype)
         self.v = np.empty((d + 1, m), dtype)
         self.remainders = np.full((h + 1, m), self.activation.constant, dtype)
@@ -196,6 +215,30 @@ class Workspace:
         self._a1_ones_t, self._v_t = self.a1_ones.T, self.v.T
         self._remainder_rows, self._constant_products = self.remainders[:h], self.products[h]
         self._remainder_products = self.products[:h]
+
+    def _load_labels(self, y: np.ndarray) -> None:
+        """y_sign = 1 - 2y and the offset step × (0.5 - y) of dZ2, for these rows' labels."""
+        labels = self.labels
+        labels[0] = y
+        np.multiply(labels, -2, out=self.y_sign)
+        self.y_sign += 1
+        np.subtract(0.5, labels, out=self.offset)
+        self.offset *= self.step
+
+    def gather(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray) -> None:
+        """Load rows `rows` (as many as this workspace holds) of `x` and `y` in its buffers."""
+        if self.rows is None:
+            self.rows = np.empty((rows.size, x.shape[1]), x.dtype)
+            self.row_labels = np.empty(rows.size, y.dtype)
+        np.take(x, rows, axis=0, out=self.rows)
+        np.take(y, rows, out=self.row_labels)
+        self.x1[:-1] = self.rows.T
+        self._load_labels(self.row_labels)
+
+    def penalty(self) -> float:
+        """l2 / 2 × Σ weights² at the network's current weights (biases excluded)."""
+        np.square(self.flat, out=self.decayed)
+        return self.l2 / 2 * float(np.dot(self.decayed, self.weights))
 
     def forward(self, z2: np.ndarray | None = None) -> np.ndarray:
         """Fill A1 and return the output logits Z2 (1 × m), in `z2` if given."""
@@ -228,14 +271,21 @@ class Workspace:
         layer1 = self.grads["layer1"]
         np.subtract(self._constant_products, self._remainder_products, out=layer1)
         layer1 *= self._w2_column
+        if self.l2:
+            np.multiply(self.flat, self.decay, out=self.decayed)
+            self.grad += self.decayed
 
 
-def cost_and_gradients(net: Network, x: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
-    """One-off cost and gradients (copies), for checks and callers outside the training loop."""
-    workspace = Workspace(net, x, y)
+def cost_and_gradients(
+    net: Network, x: np.ndarray, y: np.ndarray, l2: float = 0.0
+) -> tuple[float, dict]:
+    """One-off cost (with weight decay `l2`) and gradients (copies), for checks and callers
+    outside the training loop."""
+    workspace = Workspace(net, x, y, l2=l2)
+    penalty = workspace.penalty() if l2 else 0.0
     logits = np.empty((1, x.shape[0]), net.flat.dtype)
     workspace.descent_step(logits)
-    cost = float(workspace.costs_from_logits(logits)[0])
+    cost = float(workspace.costs_from_logits(logits)[0]) + penalty
     return cost, {name: workspace.grads[name].copy() for name in PARAMETER_NAMES}
 
 
@@ -253,21 +303,28 @@ def predict_proba(net: Network, x: np.ndarray) -> np.ndarray:
 class FitResult:
     network: Network
     cost_history: np.ndarray
-    """Cost of every epoch, measured before that epoch's update (as the post prints it)."""
+    """One cost per epoch, weight decay's penalty included: full batch, the cost before that
+    epoch's update (as the post prints it); mini-batches, the mean over the epoch's rows of
+    the cost each batch had before its update."""
     config: NNParams
     """The params the network was trained with."""
 
 
-ProgressCallback = Callable[[int, float, float], None]
-"""Called as `progress(epoch, cost, elapsed_seconds)`."""
+ProgressCallback = Callable[[float, float, float], None]
+"""Called as `progress(epoch, cost, elapsed_seconds)`; with mini-batches also between epochs,
+at a fractional epoch with the last epoch's cost."""
 
 
 MAX_TRAINING_CELLS = 1 << 27
-"""Training holds about two arrays of rows × hidden units: this bound keeps them under 2.5 GiB."""
+"""Training holds about two arrays of (batch) rows × hidden units: this bound keeps them
+under 2.5 GiB."""
 
 COST_BLOCK_FLOATS = 1 << 14
 """The logits of up to this many floats' worth of epochs (at least one epoch) are turned
 into costs in one go: per-call overhead, not arithmetic, is what a per-epoch cost would spend."""
+
+PROGRESS_SECONDS = 0.5
+"""With mini-batches, progress is reported at least this often within an epoch."""
 
 BLOWUP = 100.0
 """A cost above BLOWUP × max(first epoch's cost, log 2) means divergence. log 2 is the cost of
@@ -282,44 +339,117 @@ def fit(
     progress: ProgressCallback | None = None,
     progress_every: int | None = None,
 ) -> FitResult:
-    """Full-batch gradient descent for `config.epochs` epochs from `initialize(...)`.
+    """Train from `initialize(...)` for `config.epochs` epochs: the optimiser `config.optimizer`
+    on the full batch, or on batches of `config.batch_size` rows from a fresh permutation of
+    the rows each epoch (drawn from `config.seed`).
 
-    Costs are computed a block of epochs at a time, and always at a progress epoch. Raises
-    TrainingDivergedError naming the first epoch whose cost is NaN, infinite, or above the
-    BLOWUP bound (found at the end of its block: the few epochs after it change nothing).
+    Raises TrainingDivergedError naming the first epoch whose cost is NaN, infinite, or above
+    the BLOWUP bound (full batch: found at the end of its block of epochs).
     """
-    m, epochs = x.shape[0], config.epochs
-    cells = m * config.hidden_units
+    m = x.shape[0]
+    batch = min(config.batch_size or m, m)
+    cells = batch * config.hidden_units
     if cells > MAX_TRAINING_CELLS:
+        rows = "training rows" if batch == m else "rows per batch (nn.batch_size)"
         raise ParamsError(
-            f"nn.hidden_units = {config.hidden_units} with {m:,} training rows needs "
-            f"{cells:,} hidden activations per epoch, more than {MAX_TRAINING_CELLS:,}: lower "
-            "nn.hidden_units or data.n_samples"
+            f"nn.hidden_units = {config.hidden_units} with {batch:,} {rows} needs "
+            f"{cells:,} hidden activations per step, more than {MAX_TRAINING_CELLS:,}: lower "
+            "nn.hidden_units, nn.batch_size or data.n_samples"
         )
     net = initialize(x.shape[1], config)
-    workspace = Workspace(net, x, y, scale=config.learning_rate)
+    optimizer = optimizers.make(config, net.flat.size, net.flat.dtype)
+    history = np.empty(config.epochs, dtype=np.float64)
+    train = _full_batch if batch == m else _mini_batches
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught by the costs
+        train(net, optimizer, x, y, config, history, progress, progress_every or config.log_every)
+    return FitResult(net, history, config)
+
+
+def _full_batch(
+    net: Network,
+    optimizer: optimizers.Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: NNParams,
+    history: np.ndarray,
+    progress: ProgressCallback | None,
+    every: int,
+) -> None:
+    """Epochs on all rows; the costs of a block of epochs computed at once from their logits."""
+    m, epochs = x.shape[0], config.epochs
+    workspace = Workspace(net, x, y, scale=optimizer.gradient_scale, l2=config.l2)
     params, grad = net.flat, workspace.grad
-    every = progress_every or config.log_every
     logits = np.empty((max(1, min(epochs, COST_BLOCK_FLOATS // m)), m), params.dtype)
     scratch = np.empty_like(logits)
-    history = np.empty(epochs, dtype=np.float64)
+    penalties = np.zeros(epochs) if config.l2 else None
     start = time.perf_counter()
     first = 0  # the epoch in logits[0]
-    # Overflow on the way to divergence is expected and caught by the cost check below.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(epochs):
-            done = epoch + 1
-            workspace.descent_step(logits[epoch - first : done - first])
-            params -= grad
-            if done - first < len(logits) and done % every and done < epochs:
-                continue
-            rows = done - first
-            history[first:done] = workspace.costs_from_logits(logits[:rows], scratch[:rows])
-            _check_costs(history, first, done, config.learning_rate)
-            if progress is not None and (done % every == 0 or done == epochs):
-                progress(done, float(history[epoch]), time.perf_counter() - start)
-            first = done
-    return FitResult(net, history, config)
+    for epoch in range(epochs):
+        done = epoch + 1
+        if penalties is not None:
+            penalties[epoch] = workspace.penalty()
+        workspace.descent_step(logits[epoch - first : done - first])
+        optimizer.step(params, grad)
+        if done - first < len(logits) and done % every and done < epochs:
+            continue
+        rows = done - first
+        history[first:done] = workspace.costs_from_logits(logits[:rows], scratch[:rows])
+        if penalties is not None:
+            history[first:done] += penalties[first:done]
+        _check_costs(history, first, done, config.learning_rate)
+        if progress is not None and (done % every == 0 or done == epochs):
+            progress(done, float(history[epoch]), time.perf_counter() - start)
+        first = done
+
+
+def _mini_batches(
+    net: Network,
+    optimizer: optimizers.Optimizer,
+    x: np.ndarray,
+    y: np.ndarray,
+    config: NNParams,
+    history: np.ndarray,
+    progress: ProgressCallback | None,
+    every: int,
+) -> None:
+    """Epochs over a fresh permutation of the rows in batches of `config.batch_size` (the last
+    may be smaller); each batch's logits land in the epoch's row of costs, turned into the
+    epoch's cost at its end."""
+    m, size, epochs = x.shape[0], config.batch_size or x.shape[0], config.epochs
+    scale, dtype = optimizer.gradient_scale, net.flat.dtype
+    workspaces = {
+        rows: Workspace(net, x[:rows], y[:rows], scale=scale, l2=config.l2)
+        for rows in {size, m % size} - {0}
+    }
+    params = net.flat
+    rng = np.random.default_rng([config.seed, 1])  # a stream of its own beside the weights'
+    signs = (1 - 2 * y.astype(dtype)).reshape(1, m)
+    logits, epoch_signs, scratch = (np.empty((1, m), dtype) for _ in range(3))
+    start = last_report = time.perf_counter()
+    cost = math.nan
+    for epoch in range(epochs):
+        order = rng.permutation(m)
+        penalty = 0.0
+        for first in range(0, m, size):
+            rows = order[first : first + size]
+            workspace = workspaces[rows.size]
+            workspace.gather(x, y, rows)
+            if config.l2:
+                penalty += workspace.penalty() * (rows.size / m)
+            workspace.descent_step(logits[:, first : first + rows.size])
+            optimizer.step(params, workspace.grad)
+            now = time.perf_counter()
+            if progress is not None and now - last_report >= PROGRESS_SECONDS and first + size < m:
+                last_report = now
+                progress(epoch + (first + size) / m, cost, now - start)
+        np.take(signs, order, axis=1, out=epoch_signs)
+        logits *= epoch_signs
+        cost = history[epoch] = softplus_row_means(logits, scratch)[0] + penalty
+        _check_costs(history, epoch, epoch + 1, config.learning_rate)
+        done = epoch + 1
+        if progress is not None and (done % every == 0 or done == epochs):
+            last_report = time.perf_counter()
+            progress(done, float(cost), last_report - start)
 
 
 def _check_costs(history: np.ndarray, first: int, done: int, learning_rate: float) -> None:

@@ -23,6 +23,7 @@ GENERATED_KINDS = ("flower", "moons", "circles", "xor", "spirals", "blobs")
 ActivationName = Literal["tanh", "sigmoid", "relu"]
 InitName = Literal["uniform", "normal"]
 DtypeName = Literal["float64", "float32"]
+OptimizerName = Literal["gd", "momentum", "adam"]
 
 
 MAX_SAMPLES = 10_000_000
@@ -122,7 +123,10 @@ class SplitParams:
 
 @dataclasses.dataclass(frozen=True)
 class NNParams:
-    """The network's shape, initialisation and full-batch gradient-descent schedule."""
+    """The network's shape, initialisation and training: `optimizer` on batches of
+    `batch_size` rows (None: the full batch, as the post) with weight decay `l2`.
+
+    The keys with defaults came after the post's; their defaults are the post's trainer."""
 
     hidden_units: int
     activation: ActivationName
@@ -133,6 +137,14 @@ class NNParams:
     seed: int
     log_every: int
     dtype: DtypeName
+    batch_size: int | None = None
+    optimizer: OptimizerName = "gd"
+    momentum: float = 0.9
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    l2: float = 0.0
+    """Cost + l2 / 2 × Σ weights² (both layers' weights; biases are not penalised)."""
 
     def __post_init__(self) -> None:
         _require(
@@ -159,6 +171,18 @@ class NNParams:
         )
         _require("nn", "seed", self.seed, self.seed >= 0, "an integer >= 0")
         _require("nn", "log_every", self.log_every, self.log_every >= 1, "an integer >= 1")
+        _require(
+            "nn",
+            "batch_size",
+            self.batch_size,
+            self.batch_size is None or 1 <= self.batch_size <= MAX_SAMPLES,
+            f"null (the full batch) or an integer from 1 to {MAX_SAMPLES:,}",
+        )
+        for key in ("momentum", "beta1", "beta2"):
+            value = getattr(self, key)
+            _require("nn", key, value, 0 <= value < 1, "a number >= 0 and < 1")
+        _require("nn", "epsilon", self.epsilon, self.epsilon > 0, "a number > 0")
+        _require("nn", "l2", self.l2, self.l2 >= 0, "a number >= 0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,6 +275,17 @@ def _convert(annotation: Any, value: object) -> object:
     if annotation is float:
         return float(value)  # type: ignore[arg-type]
     return tuple(value) if isinstance(value, list) else value
+
+
+def recorded(config: object) -> dict[str, Any]:
+    """The section as a model file records it: every key without a default, and the keys
+    with one only where they differ from it, so a file written at the defaults stays what it
+    was before those keys existed (and reads back the same, `parse_section` filling them in)."""
+    return {
+        field.name: getattr(config, field.name)
+        for field in dataclasses.fields(config)  # type: ignore[arg-type]
+        if field.default is dataclasses.MISSING or getattr(config, field.name) != field.default
+    }
 
 
 def parse_section(name: str, raw: object, cls: type[Section]) -> Section:

@@ -326,9 +326,10 @@ ZOOM_EPOCHS = 120
 """Width of the zoomed panel: enough epochs to see a two-value alternation epoch by epoch."""
 
 
-def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
+def learning_curve_figure(cost: np.ndarray, title: str, penalised: bool = False) -> Figure:
     """The whole curve on log-log axes (the early drop gets room), and beside it the epochs
     around the first rise of the cost, one marker per epoch, where an oscillation starts."""
+    label = "training cost + L2 penalty" if penalised else "training cost"
     figure = Figure(figsize=(10, 4.4))
     figure.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.84, wspace=0.28)
     whole, zoom = figure.subplots(1, 2, width_ratios=[3, 2])
@@ -336,7 +337,7 @@ def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
     sampled = sampled_epochs(cost.size, CURVE_POINTS)  # bounded memory for any epoch count
     shown = np.maximum(cost[sampled - 1], np.finfo(np.float64).tiny)  # log(0) does not exist
     whole.plot(sampled, shown, lw=0.8, color=CLASS_COLOURS[0], label=f"final cost {cost[-1]:.4f}")
-    whole.set(xscale="log", yscale="log", xlabel="epoch (log scale)", ylabel="training cost")
+    whole.set(xscale="log", yscale="log", xlabel="epoch (log scale)", ylabel=label)
     # Plain tick labels (1,000 rather than 10³: no mathtext to lay out) and no minor x ticks.
     whole.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     whole.xaxis.set_minor_locator(NullLocator())
@@ -350,7 +351,7 @@ def learning_curve_figure(cost: np.ndarray, title: str) -> Figure:
     window = slice(low - 1, high)
     zoom.plot(epochs[window], cost[window], lw=0.6, color="grey")
     zoom.plot(epochs[window], cost[window], ls="", marker=".", ms=3, color=CLASS_COLOURS[1])
-    zoom.set(xlabel="epoch", ylabel="training cost")
+    zoom.set(xlabel="epoch", ylabel=label)
     zoom.ticklabel_format(useOffset=False, style="plain")
     zoom.grid(True, alpha=0.3)
     if onset is None:

@@ -47,9 +47,12 @@ class TrainingProgress:
                 bar_format="{percentage:3.0f}%|{bar}| {elapsed}<{remaining}  {desc}",
             )
 
-    def __call__(self, epoch: int, cost: float, elapsed: float) -> None:
+    def __call__(self, epoch: float, cost: float, elapsed: float) -> None:
+        """Redraw the bar; at every `log_every` whole epochs and the last, print a line. A
+        fractional epoch (within an epoch of mini-batches) only moves the bar."""
         if self.bar is not None:
-            self.bar.set_description_str(f"epoch {epoch} cost {cost:.4f}", refresh=False)
+            shown = f"epoch {int(epoch)}" + (f" cost {cost:.4f}" if math.isfinite(cost) else "")
+            self.bar.set_description_str(shown, refresh=False)
             self.bar.update(epoch - self.bar.n)
         if epoch % self.log_every == 0 or epoch == self.epochs:
             digits = len(str(self.epochs))
