@@ -9,6 +9,8 @@ import pytest
 from scratchnet.errors import DataError
 from tools import compare
 
+BASE_VALUES = {"optimizer": "gd", "batch_size": None}
+"""The values of the swept keys in params.yaml at the defaults."""
 BASE = {
     "data": {"seed": 69},
     "nn": {"hidden_units": 40, "learning_rate": 0.9, "seed": 69},
@@ -93,6 +95,31 @@ def test_figure_puts_a_numeric_sweep_on_its_axis() -> None:
     [ax] = compare.accuracy_figure(runs, "nn.hidden_units").axes
     assert list(ax.get_lines()[1].get_xdata()) == [3, 20, 40]
     assert ax.get_xscale() == "log" and ax.get_xlabel() == "nn.hidden_units"
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "labels"),
+    [
+        ("optimizer", ["momentum", "adam"], ["gd", "adam", "momentum"]),
+        ("batch_size", [64, 256], ["null", "64", "256"]),
+    ],
+)
+def test_figure_puts_a_sweep_of_other_values_on_a_categorical_axis(key, values, labels) -> None:
+    """nn.optimizer's names, or nn.batch_size's null beside numbers: one position per value,
+    labelled with it (null for the full batch), the parameter as the axis label."""
+    document = exp_show_document()
+    baseline = document[1]
+    baseline["data"]["params"]["params.yaml"]["data"]["nn"][key] = BASE_VALUES[key]
+    baseline["experiments"] = [
+        {"name": f"exp-{value}", "executor": None, "revs": [entry(str(i) * 40, f"exp-{value}",
+         0.9, **{key: value})]}
+        for i, value in enumerate(values, start=1)
+    ]  # fmt: skip
+    runs, _ = compare.select_runs(document, [], f"nn.{key}")
+    [ax] = compare.accuracy_figure(runs, f"nn.{key}").axes
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == labels
+    assert ax.get_xlabel() == f"nn.{key}" and ax.get_xscale() == "linear"
+    assert ax.get_title().startswith(f"Accuracy against nn.{key}")
 
 
 @pytest.mark.parametrize(

@@ -196,8 +196,9 @@ INTERVAL_NOTE = "bars: 95 % Wilson intervals of test accuracy"
 def accuracy_figure(runs: list[Run], sweep: str | None) -> Figure:
     """Train and test accuracy per run, test accuracy with its 95 % interval as error bars
     (logistic regression's moved a little to the right, so the two models' bars do not
-    overlap): against the swept parameter if it is numeric (log scale when it spans more than
-    a factor of 10), else one position per run."""
+    overlap): against the swept parameter, on a numeric axis if every value is a number (log
+    scale when they span more than a factor of 10), else one position per value (`null` for
+    none, as params.yaml writes it); without a sweep, one position per run."""
     figure = Figure(figsize=(7, 4.4), layout="constrained")
     ax = figure.subplots()
     values = [run.params.get(sweep) for run in runs] if sweep else []
@@ -223,9 +224,12 @@ def accuracy_figure(runs: list[Run], sweep: str | None) -> Figure:
             ax.set_xscale("log")
         ax.set_xticks(x, labels=[f"{value:g}" for value in x])
         ax.set_xlabel(sweep)
+    elif values:
+        ax.set_xticks(x, labels=["null" if values[i] is None else str(values[i]) for i in order])
+        ax.set_xlabel(sweep)
     else:
         ax.set_xticks(x, labels=[runs[i].name for i in order], rotation=20)
-    title = f"Accuracy against {sweep}" if numeric else "Accuracy by experiment"
+    title = f"Accuracy against {sweep}" if values else "Accuracy by experiment"
     ax.set(ylabel="accuracy (%)", title=f"{title} (the baseline included)\n{INTERVAL_NOTE}")
     ax.grid(True, alpha=0.3)
     ax.legend()
