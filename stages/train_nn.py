@@ -1,4 +1,6 @@
-"""Stage `train_nn`: full-batch gradient descent on the scaled training split."""
+"""Stage `train_nn`: the network on the scaled training split, trained by `nn.optimizer` (gd,
+momentum, adam) on the full batch or on batches of `nn.batch_size` rows, with weight decay
+`nn.l2` (params.yaml; docs/training.md)."""
 
 from __future__ import annotations
 
