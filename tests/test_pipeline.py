@@ -303,3 +303,18 @@ def test_a_spreadsheet_export_runs_through_dvc_with_no_edits(tmp_path) -> None:
         metrics = json.loads(project.read("reports/metrics.json"))
         assert 0.5 < metrics["logreg"]["accuracy"] <= 1
         assert project.read("reports/figures/comparison.png").startswith(b"\x89PNG")
+
+
+def test_a_mini_batch_adam_experiment_is_byte_identical_on_a_rerun(tmp_path) -> None:
+    """The issue's experiment (`-S nn.batch_size=64 -S nn.optimizer=adam -S
+    nn.learning_rate=0.01`) runs on the flower data, and `dvc repro -f` writes every output
+    again with the same bytes."""
+    project = Project.copy_of_sources(tmp_path)
+    flags = ["nn.batch_size=64", "nn.optimizer=adam", "nn.learning_rate=0.01"]
+    project.dvc("exp", "run", *(word for flag in flags for word in ("-S", flag)))
+    outputs = ["models/nn.npz", "reports/metrics.json", "reports/nn/cost.csv"]
+    outputs += ["reports/figures/comparison.png", "reports/figures/learning_curve.png"]
+    first = {name: project.read(name) for name in outputs}
+    assert json.loads(first["reports/metrics.json"])["nn"]["accuracy"] > 0.8
+    project.dvc("repro", "-f")
+    assert {name: project.read(name) for name in outputs} == first
