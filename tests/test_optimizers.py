@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from scratchnet import nn, optimizers, params
+from tests.test_nn import nn_config
 
 STEPS = 300
 
@@ -75,18 +76,9 @@ def test_adam_matches_the_textbook_rule(beta1, beta2, eps):
 
 
 def config(**overrides: object) -> params.NNParams:
-    values: dict = {
-        "hidden_units": 5,
-        "activation": "tanh",
-        "epochs": 4,
-        "learning_rate": 0.05,
-        "init": "normal",
-        "init_scale": 0.5,
-        "seed": 3,
-        "log_every": 1,
-        "dtype": "float64",
-    }
-    return params.NNParams(**{**values, **overrides})
+    """A small network that moves visibly in four epochs."""
+    values = {"hidden_units": 5, "epochs": 4, "learning_rate": 0.05, "init": "normal"}
+    return nn_config(**{**values, "init_scale": 0.5, "seed": 3, **overrides})
 
 
 def problem(m: int = 50, d: int = 3) -> tuple[np.ndarray, np.ndarray]:
