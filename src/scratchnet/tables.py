@@ -42,10 +42,10 @@ PANDAS_OPTIONS: dict[str, Any] = {
     "na_values": [""],
     "on_bad_lines": "error",
     "index_col": False,
-    "low_memory": False,
 }
-"""How pandas reads a CSV: only an empty field is missing ("NA" or "nan" is not a number),
-every column is typed from all of its rows, and a ragged row is an error."""
+"""How pandas reads a CSV: only an empty field is missing ("NA" or "nan" is not a number), and
+a ragged row is an error. A column typed differently in two of pandas' chunks (numbers, then
+text) comes out as Python objects, which `_numeric` and the labels take as they are."""
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -133,10 +133,7 @@ def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
     x = np.empty((len(frame), len(features)), np.float64)
     for index, name in enumerate(features):
         x[:, index] = _numeric(path, frame[name], name)
-    column = frame[label]
-    if pd.api.types.is_string_dtype(column):
-        column = column.str.strip()
-    codes, values = pd.factorize(column)
+    codes, values = pd.factorize(frame[label])  # label_text strips each distinct value
     try:
         y = binary_labels(codes, list(values), config.positive, label)
     except RowError as error:
@@ -167,6 +164,7 @@ def _frame(path: PathArg, header: list[str]) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a row longer than the header only warns
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed chunks: see above
             frame = pd.read_csv(path, **PANDAS_OPTIONS)
     except (ValueError, UnicodeDecodeError, Warning) as error:
         found = _first_defect(path, header, ())
