@@ -568,3 +568,15 @@ def test_progress_is_reported_within_long_epochs(monkeypatch) -> None:
     nn.fit(x, y, nn_config(batch_size=16, epochs=2), lambda e, c, t: calls.append(e), 1)
     assert any(0 < epoch < 1 for epoch in calls)
     assert calls[-1] == 2
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "adam"])
+def test_a_mini_batch_run_that_blows_up_in_its_first_epoch_is_divergence(optimizer: str) -> None:
+    """The bound is measured from the cost at the initial weights (the first batch's), not from
+    the first epoch's mean, which a run blowing up within that epoch would raise with it."""
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(320, 2)) * 1.5
+    y = (np.sin(3 * x[:, 0]) * x[:, 1] > 0).astype(np.int64)
+    config = nn_config(hidden_units=40, epochs=1, learning_rate=500.0, batch_size=32)
+    with pytest.raises(TrainingDivergedError, match=r"diverged at epoch 1: .*initial weights"):
+        nn.fit(x, y, dataclasses.replace(config, optimizer=optimizer))

@@ -396,7 +396,7 @@ def _full_batch(
         history[first:done] = workspace.costs_from_logits(logits[:rows], scratch[:rows])
         if penalties is not None:
             history[first:done] += penalties[first:done]
-        _check_costs(history, first, done, config.learning_rate)
+        _check_costs(history, first, done, config.learning_rate, history[0])
         if progress is not None and (done % every == 0 or done == epochs):
             progress(done, float(history[epoch]), time.perf_counter() - start)
         first = done
@@ -436,7 +436,11 @@ def _mini_batches(
             workspace.gather(x, y, rows)
             if config.l2:
                 penalty += workspace.penalty() * (rows.size / m)
-            workspace.descent_step(logits[:, first : first + rows.size])
+            batch_logits = logits[:, first : first + rows.size]
+            workspace.descent_step(batch_logits)
+            if epoch == first == 0:  # the first batch's cost at the initial weights
+                initial = workspace.costs_from_logits(batch_logits.copy())[0]
+                initial += workspace.penalty() if config.l2 else 0.0
             optimizer.step(params, workspace.grad)
             now = time.perf_counter()
             if progress is not None and now - last_report >= PROGRESS_SECONDS and first + size < m:
@@ -445,21 +449,24 @@ def _mini_batches(
         np.take(signs, order, axis=1, out=epoch_signs)
         logits *= epoch_signs
         cost = history[epoch] = softplus_row_means(logits, scratch)[0] + penalty
-        _check_costs(history, epoch, epoch + 1, config.learning_rate)
+        _check_costs(history, epoch, epoch + 1, config.learning_rate, initial)
         done = epoch + 1
         if progress is not None and (done % every == 0 or done == epochs):
             last_report = time.perf_counter()
             progress(done, float(cost), last_report - start)
 
 
-def _check_costs(history: np.ndarray, first: int, done: int, learning_rate: float) -> None:
-    """Raise TrainingDivergedError at the first of epochs first..done-1 that diverged."""
-    limit = BLOWUP * max(history[0], math.log(2)) if history[0] <= sys.float_info.max else 0
+def _check_costs(
+    history: np.ndarray, first: int, done: int, learning_rate: float, start: float
+) -> None:
+    """Raise TrainingDivergedError at the first of epochs first..done-1 that diverged: a cost
+    above BLOWUP × max(`start`, the cost at the initial weights, log 2), or not a number."""
+    limit = BLOWUP * max(start, math.log(2)) if start <= sys.float_info.max else 0
     bad = ~(history[first:done] <= limit)  # also true for NaN
     if bad.any():
         epoch = first + int(np.argmax(bad))
         raise TrainingDivergedError(
             f"training diverged at epoch {epoch + 1}: cost {history[epoch]:.4g} "
-            f"(first epoch {history[0]:.4g}) with "
+            f"(at the initial weights {start:.4g}) with "
             f"nn.learning_rate = {learning_rate}; lower the learning rate"
         )
