@@ -15,7 +15,6 @@ from scratchnet import params
 def test_one_epoch_is_scikit_learns(optimizer: str) -> None:
     """From the same weights on the same order of rows (a partial last batch included), one
     epoch of each ends at the same weights."""
-    pytest.importorskip("sklearn")
     x, y = minibatch_speed.epoch_data(1_000)
     weights, cost = minibatch_speed.same_maths(x, y, optimizer)
     assert weights < 1e-12
@@ -24,7 +23,6 @@ def test_one_epoch_is_scikit_learns(optimizer: str) -> None:
 
 def test_the_check_tells_another_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     """Momentum against scikit-learn's momentum-free sgd is caught."""
-    pytest.importorskip("sklearn")
     config = minibatch_speed.epoch_config
     monkeypatch.setattr(
         minibatch_speed,
