@@ -1,7 +1,7 @@
 """Mini-batches at scale: one epoch against scikit-learn, and the time to 90 % on a large flower.
 
 Per epoch: 800,000 rows × 10 features (N(0, 1), a nonlinear label), 40 tanh units, batches of
-256, float64, one epoch of scratchnet's `nn.fit` against one of scikit-learn's `MLPClassifier`
+256, float64, one epoch of scratchnet's `training.fit` against one of scikit-learn's `MLPClassifier`
 with the same architecture, batch size, learning rate and optimiser (gd ↔ solver="sgd" without
 momentum, adam ↔ solver="adam"; no weight decay), alternated over `--rounds` rounds in one
 process. A speed-up is the median over rounds of each round's ratio (the host's speed drifts
@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from scratchnet import datasets, modelfiles, models, nn, params, split, tables
+from scratchnet import datasets, modelfiles, models, nn, params, split, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,7 +140,7 @@ def sklearn_fit(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
 def ours(x: np.ndarray, y: np.ndarray, optimizer: str) -> float:
     """One epoch of scratchnet; its cost (the mean over rows of each batch's cost before its
     update, as scikit-learn's loss_curve_ records it)."""
-    return float(nn.fit(x, y, epoch_config(optimizer)).cost_history[0])
+    return float(training.fit(x, y, epoch_config(optimizer)).cost_history[0])
 
 
 def theirs(x: np.ndarray, y: np.ndarray, optimizer: str) -> float:
@@ -159,7 +159,7 @@ def same_maths(x: np.ndarray, y: np.ndarray, optimizer: str) -> tuple[float, flo
     epoch of scratchnet and one of scikit-learn started from scratchnet's initial weights on
     the rows in the order scratchnet drew (`nn._mini_batches`: default_rng([seed, 1]))."""
     config = epoch_config(optimizer)
-    result = nn.fit(x, y, config)
+    result = training.fit(x, y, config)
     order = np.random.default_rng([config.seed, 1]).permutation(len(x))
     start = nn.initialize(x.shape[1], config).arrays()
     model = sklearn_model(optimizer, shuffle=False, warm_start=True)
@@ -394,7 +394,7 @@ def time_to_accuracy(rounds: int) -> list[str]:
 
 PROGRESS_TARGET = 1.02
 """Largest acceptable slow-down of an epoch with the terminal's progress bar drawn (redrawn at
-least every nn.PROGRESS_SECONDS within the epoch) over one without any progress."""
+least every training.PROGRESS_SECONDS within the epoch) over one without any progress."""
 
 
 def progress_cost(rounds: int, rows: int) -> list[str]:
@@ -409,12 +409,12 @@ def progress_cost(rounds: int, rows: int) -> list[str]:
     ratios, redraws = [], []
     for _ in range(rounds):
         start = time.perf_counter()
-        nn.fit(x, y, config)
+        training.fit(x, y, config)
         plain = time.perf_counter() - start
         terminal = io.StringIO()
         bar = TrainingProgress(config.epochs, config.log_every, terminal, 80)
         start = time.perf_counter()
-        nn.fit(x, y, config, bar, bar.every)
+        training.fit(x, y, config, bar, bar.every)
         ratios.append((time.perf_counter() - start) / plain)
         redraws.append(terminal.getvalue().count("\r"))
     ratio = statistics.median(ratios)

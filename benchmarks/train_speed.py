@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scratchnet import datasets, nn, params, split
+from scratchnet import datasets, nn, params, split, training
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALING_SAMPLES = (400, 4_000, 40_000, 400_000)
@@ -138,7 +138,7 @@ def _reference_classifier(p: Arrays) -> Classifier:
 
 
 def scratchnet_fit(x: np.ndarray, y: np.ndarray, config: params.NNParams) -> Trained:
-    result = nn.fit(x, y, config)
+    result = training.fit(x, y, config)
     return Trained(
         result.cost_history, lambda rows: (nn.predict_proba(result.network, rows) >= 0.5) * 1
     )
@@ -235,7 +235,9 @@ def equivalence(
     train, config = workload.train, workload.config
     start = nn.initialize(train.x.shape[1], config)
     epochs = min(COST_EPOCHS, config.epochs)
-    partway = nn.fit(train.x, train.y, dataclasses.replace(config, epochs=epochs // 2)).network
+    partway = training.fit(
+        train.x, train.y, dataclasses.replace(config, epochs=epochs // 2)
+    ).network
     failures = []
     for label, net in (("initial", start), (f"epoch {epochs // 2:,}", partway)):
         ours = nn.cost_and_gradients(net, train.x, train.y)[1]
@@ -329,7 +331,9 @@ def one_scaling_point(n_samples: int, hidden_units: int) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     stamps: list[tuple[int, float]] = []
     every = max(1, epochs // 10)  # a progress call forces that epoch's cost: not every epoch
-    nn.fit(train.x, train.y, config, lambda e, *_: stamps.append((e, time.perf_counter())), every)
+    training.fit(
+        train.x, train.y, config, lambda e, *_: stamps.append((e, time.perf_counter())), every
+    )
     (first, start), (last, end) = stamps[0], stamps[-1]  # the first epochs touch fresh pages
     per_epoch = (end - start) / (last - first)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

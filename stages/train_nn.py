@@ -12,7 +12,7 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import modelfiles, nn, params, tables
+    from scratchnet import modelfiles, params, tables, training
     from scratchnet.progress import TrainingProgress
 
     config = params.read_section(args.params, params.NNParams)
@@ -20,7 +20,7 @@ def main(args: argparse.Namespace) -> str:
     x = modelfiles.read_scaler(args.scaler).transform(train.x)
     width = shutil.get_terminal_size().columns if sys.stderr.isatty() else None
     progress = TrainingProgress(config.epochs, config.log_every, sys.stderr, width)
-    result = nn.fit(x, train.y, config, progress, progress.every)
+    result = training.fit(x, train.y, config, progress, progress.every)
     modelfiles.write_network(args.model, result)
     return f"{args.model} (final cost {result.cost_history[-1]:.6f})"
 

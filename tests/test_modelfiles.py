@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchnet import modelfiles, nn
+from scratchnet import modelfiles, nn, training
 from scratchnet.errors import ModelFileError
 from scratchnet.logreg import LogisticModel
 from scratchnet.params import MAX_FEATURES, NNParams
@@ -33,13 +33,13 @@ def error_message(error: type[Exception], call, path: Path) -> str:
 
 def fit_network(
     dtype: str = "float64", activation: str = "tanh", n_features: int = 2
-) -> nn.FitResult:
+) -> training.FitResult:
     """A 3-unit network trained for 4 epochs on XOR (n_features 2) or on 8 random rows."""
     if n_features == 2:
         x, y = XOR
     else:
         x, y = np.random.default_rng(n_features).normal(size=(8, n_features)), np.arange(8) % 2
-    return nn.fit(x, y, NNParams(3, activation, 4, 0.5, "normal", 0.5, 3, 1, dtype))
+    return training.fit(x, y, NNParams(3, activation, 4, 0.5, "normal", 0.5, 3, 1, dtype))
 
 
 def logistic_model(n_features: int) -> LogisticModel:

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from scratchnet import models, nn, params
+from scratchnet import models, nn, params, training
 from scratchnet.split import Standardizer
 
 DEFAULTS = params.NNParams(40, "tanh", 10, 0.9, "uniform", 0.01, 69, 10, "float64")
@@ -31,6 +31,6 @@ def test_network_title_names_optimiser_and_batches_unless_the_posts(changes, tit
     """The post's full-batch gd keeps its title (and the defaults' figures their bytes); any
     other trainer is named with its optimiser and batch size."""
     config = dataclasses.replace(DEFAULTS, **changes)
-    trained = nn.FitResult(nn.initialize(2, config), np.zeros(10), config)
+    trained = training.FitResult(nn.initialize(2, config), np.zeros(10), config)
     classifier = models.neural_network(trained, Standardizer.identity(2))
     assert classifier.title == title

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scratchnet import nn, optimizers, params
+from scratchnet import nn, optimizers, params, training
 from tests.test_nn import nn_config
 
 STEPS = 300
@@ -124,10 +124,10 @@ def textbook_training(x, y, cfg: params.NNParams) -> np.ndarray:
 @pytest.mark.parametrize("batch_size", [None, 8, 50, 64])
 @pytest.mark.parametrize("l2", [0.0, 0.1])
 def test_fit_matches_the_textbook_trainer(optimizer, batch_size, l2):
-    """nn.fit's weights after 4 epochs equal the plain trainer's (relative 1e-12), for every
+    """training.fit's weights after 4 epochs equal the plain trainer's (relative 1e-12), for every
     optimiser, full batch and mini-batches (a last batch smaller: 50 rows in 8s), with and
     without weight decay."""
     x, y = problem()
     cfg = config(optimizer=optimizer, batch_size=batch_size, l2=l2)
-    ours = nn.fit(x, y, cfg).network.flat
+    ours = training.fit(x, y, cfg).network.flat
     assert relative(ours, textbook_training(x, y, cfg)) < 1e-12

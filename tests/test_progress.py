@@ -13,7 +13,7 @@ ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def drive(progress: TrainingProgress, epochs: int) -> str:
-    """Call `progress` as `nn.fit` does: every `progress.every` epochs and at the last one."""
+    """Call `progress` as `training.fit` does: every `progress.every` epochs and at the last one."""
     for epoch in range(1, epochs + 1):
         if epoch % progress.every == 0 or epoch == epochs:
             progress(epoch, 1.0 / epoch, epoch / 1000)

@@ -24,8 +24,9 @@ from scratchnet.datasets import MAX_ABS_FEATURE
 from scratchnet.errors import ModelFileError, ParamsError, quote
 from scratchnet.files import PathArg, not_found
 from scratchnet.logreg import LogisticModel
-from scratchnet.nn import FitResult, Network
+from scratchnet.nn import Network
 from scratchnet.split import MIN_SCALE, Standardizer
+from scratchnet.training import FitResult
 
 FORMAT_VERSION = 1
 """Version of the model files; bump it when their layout changes."""

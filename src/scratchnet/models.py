@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from scratchnet import nn
+from scratchnet import nn, training
 from scratchnet.errors import ModelFileError
 from scratchnet.logreg import LogisticModel
 from scratchnet.numerics import sigmoid
@@ -55,7 +55,7 @@ class Classifier:
         return sigmoid(self.logit(x))
 
 
-def neural_network(trained: nn.FitResult, scaler: Standardizer) -> Classifier:
+def neural_network(trained: training.FitResult, scaler: Standardizer) -> Classifier:
     """The trained network; its title names its size, activation, learning rate and, when not
     the post's full-batch gradient descent, its optimiser and batch size."""
     net, config = trained.network, trained.config
@@ -82,7 +82,7 @@ def logistic_regression(model: LogisticModel, scaler: Standardizer) -> Classifie
 
 
 def both(
-    trained: nn.FitResult, logistic: LogisticModel, scaler: Standardizer
+    trained: training.FitResult, logistic: LogisticModel, scaler: Standardizer
 ) -> dict[str, Classifier]:
     """The two models the experiment compares, by their stable names."""
     return {"nn": neural_network(trained, scaler), "logreg": logistic_regression(logistic, scaler)}

@@ -19,7 +19,7 @@ nothing."""
 
 
 class TrainingProgress:
-    """A `progress(epoch, cost, elapsed)` callback for `nn.fit`; pass `every` as its period.
+    """A `progress(epoch, cost, elapsed)` callback for `training.fit`; pass `every` as its period.
 
     `width` is the terminal's width in columns, or None when `stream` is not a terminal; the
     bar is redrawn at most every `min_seconds`, however often it is called.
