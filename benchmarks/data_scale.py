@@ -219,9 +219,9 @@ def run(folder: Path, args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from scratchnet import params, tables
+    from scratchnet import params, paramsfile, tables
 
-    config = params.section(document, params.DataParams)
+    config = paramsfile.section(document, params.DataParams)
     split_argv = stage_commands()["split"]
     train = folder / split_argv[split_argv.index("--train") + 1]
     readings = {

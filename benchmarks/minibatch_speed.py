@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from scratchnet import datasets, modelfiles, models, nn, params, split, tables, training
+from scratchnet import datasets, modelfiles, models, nn, params, paramsfile, split, tables, training
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -325,13 +325,13 @@ def write_params(folder: Path) -> dict[str, Any]:
 
     yaml = YAML()  # round trip: the comments stay
     document = yaml.load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    project = params.read_params(ROOT / "params.yaml")
+    project = paramsfile.read_params(ROOT / "params.yaml")
     for key, value in RECOMMENDED.items():
         if project["nn"][key] != value:  # the others keep their text
             document["nn"][key] = value
     with (folder / "params.yaml").open("w", encoding="utf-8") as stream:
         yaml.dump(document, stream)
-    params.read_section(folder / "params.yaml", params.NNParams)  # what the stage will accept
+    paramsfile.read_section(folder / "params.yaml", params.NNParams)  # what the stage will accept
     return project
 
 

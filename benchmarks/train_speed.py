@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scratchnet import datasets, nn, params, split, training
+from scratchnet import datasets, nn, params, paramsfile, split, training
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALING_SAMPLES = (400, 4_000, 40_000, 400_000)
@@ -207,12 +207,13 @@ def standardised_split(
 
 
 def default_workload() -> Workload:
-    document = params.read_params(ROOT / "params.yaml")
-    config = params.section(document, params.NNParams)
+    document = paramsfile.read_params(ROOT / "params.yaml")
+    config = paramsfile.section(document, params.NNParams)
     if config.activation != "tanh" or config.dtype != "float64":
         raise SystemExit("the reference implements the post: tanh hidden units in float64")
     train, test = standardised_split(
-        params.section(document, params.DataParams), params.section(document, params.SplitParams)
+        paramsfile.section(document, params.DataParams),
+        paramsfile.section(document, params.SplitParams),
     )
     return Workload(train, test, config)
 

@@ -9,9 +9,9 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import curves, files, metrics, modelfiles, params, tables
+    from scratchnet import curves, files, metrics, modelfiles, params, paramsfile, tables
 
-    config = params.read_section(args.params, params.EvaluateParams)
+    config = paramsfile.read_section(args.params, params.EvaluateParams)
     train, test = tables.read_split(args.train, args.test)
     trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
     document, roc_rows, predicted = {}, [], {}

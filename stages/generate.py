@@ -9,10 +9,10 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import datasets, params, tables
+    from scratchnet import datasets, params, paramsfile, tables
     from scratchnet.errors import ParamsError
 
-    config = params.read_section(args.params, params.DataParams)
+    config = paramsfile.read_section(args.params, params.DataParams)
     if config.own_data is None:
         data = datasets.generate(config)
     else:

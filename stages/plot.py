@@ -10,11 +10,11 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import files, modelfiles, params, plots, tables
+    from scratchnet import files, modelfiles, params, paramsfile, plots, tables
 
-    document = params.read_params(args.params)
-    config = params.section(document, params.PlotParams)
-    threshold = params.section(document, params.EvaluateParams).threshold
+    document = paramsfile.read_params(args.params)
+    config = paramsfile.section(document, params.PlotParams)
+    threshold = paramsfile.section(document, params.EvaluateParams).threshold
     train, test = tables.read_split(args.train, args.test)
     trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
     models = []

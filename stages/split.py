@@ -8,9 +8,9 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import modelfiles, params, split, tables
+    from scratchnet import modelfiles, params, paramsfile, split, tables
 
-    config = params.read_section(args.params, params.SplitParams)
+    config = paramsfile.read_section(args.params, params.SplitParams)
     train, test = split.train_test_split(tables.read_dataset(args.dataset), config)
     tables.write_dataset(args.train, train)
     tables.write_dataset(args.test, test)

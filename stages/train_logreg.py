@@ -8,9 +8,9 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import logreg, modelfiles, params, tables
+    from scratchnet import logreg, modelfiles, params, paramsfile, tables
 
-    config = params.read_section(args.params, params.LogRegParams)
+    config = paramsfile.read_section(args.params, params.LogRegParams)
     train = tables.read_dataset(args.train)
     x = modelfiles.read_scaler(args.scaler).transform(train.x)
     model = logreg.fit(x, train.y, config)

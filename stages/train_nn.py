@@ -12,10 +12,10 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import modelfiles, params, tables, training
+    from scratchnet import modelfiles, params, paramsfile, tables, training
     from scratchnet.progress import TrainingProgress
 
-    config = params.read_section(args.params, params.NNParams)
+    config = paramsfile.read_section(args.params, params.NNParams)
     train = tables.read_dataset(args.train)
     x = modelfiles.read_scaler(args.scaler).transform(train.x)
     width = shutil.get_terminal_size().columns if sys.stderr.isatty() else None

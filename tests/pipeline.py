@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from scratchnet.params import read_params
+from scratchnet.paramsfile import read_params
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = ("dvc.lock", "reports/")

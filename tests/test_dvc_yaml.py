@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from ruamel.yaml import YAML
 
-from scratchnet import params
+from scratchnet import params, paramsfile
 from tests.pipeline import ROOT, stage_outputs
 
 DVC_YAML = YAML(typ="safe").load((ROOT / "dvc.yaml").read_text())
@@ -49,11 +49,11 @@ def test_stage_declares_exactly_the_params_it_reads(name: str) -> None:
     source = (ROOT / "stages" / f"{name}.py").read_text()
     sections = {getattr(params, cls) for cls in re.findall(r"params\.(\w+Params)\b", source)}
     expected = {
-        f"{params.SECTION_NAMES[cls]}.{field.name}"
+        f"{paramsfile.SECTION_NAMES[cls]}.{field.name}"
         for cls in sections
         for field in dataclasses.fields(cls)
     }
-    by_section = {params.SECTION_NAMES[cls]: cls for cls in params.SECTION_NAMES}
+    by_section = {paramsfile.SECTION_NAMES[cls]: cls for cls in paramsfile.SECTION_NAMES}
     declared = set()
     for entry in STAGES[name]["params"]:
         fields = dataclasses.fields(by_section[entry]) if entry in by_section else None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import minibatch_speed
-from scratchnet import params
+from scratchnet import params, paramsfile
 
 
 @pytest.mark.parametrize("optimizer", ["gd", "adam"])
@@ -36,8 +36,8 @@ def test_the_check_tells_another_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_params_file_holds_the_recommended_settings(tmp_path: Path) -> None:
     project = minibatch_speed.write_params(tmp_path)
-    written = params.read_params(tmp_path / "params.yaml")
-    config = params.section(written, params.NNParams)
+    written = paramsfile.read_params(tmp_path / "params.yaml")
+    config = paramsfile.section(written, params.NNParams)
     for key, value in minibatch_speed.RECOMMENDED.items():
         assert getattr(config, key) == value, key
     assert {name: section for name, section in written.items() if name != "nn"} == {

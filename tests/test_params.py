@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scratchnet import params
+from scratchnet import params, paramsfile
 from scratchnet.errors import ParamsError, quote
 from scratchnet.params import (
     DataParams,
@@ -28,7 +28,7 @@ SECTIONS = [DataParams, SplitParams, NNParams, LogRegParams, EvaluateParams, Plo
 @pytest.fixture
 def document() -> dict:
     """A fresh copy of the project's real params.yaml, the valid baseline."""
-    return params.read_params(PARAMS_YAML)
+    return paramsfile.read_params(PARAMS_YAML)
 
 
 def with_value(document: dict, section: str, key: str, value: object) -> dict:
@@ -40,7 +40,7 @@ def with_value(document: dict, section: str, key: str, value: object) -> dict:
 
 def cls_of(section: str) -> type:
     """The dataclass that parses the params section called `section`."""
-    return {name: cls for cls, name in params.SECTION_NAMES.items()}[section]
+    return {name: cls for cls, name in paramsfile.SECTION_NAMES.items()}[section]
 
 
 # --- valid sections -----------------------------------------------------------------------------
@@ -48,29 +48,29 @@ def cls_of(section: str) -> type:
 
 def test_every_section_class_has_a_name():
     """SECTION_NAMES maps each of the six section classes to its params.yaml key."""
-    assert set(params.SECTION_NAMES) == set(SECTIONS)
+    assert set(paramsfile.SECTION_NAMES) == set(SECTIONS)
     names = {"data", "split", "nn", "logreg", "evaluate", "plot"}
-    assert set(params.SECTION_NAMES.values()) == names
+    assert set(paramsfile.SECTION_NAMES.values()) == names
 
 
 @pytest.mark.parametrize("cls", SECTIONS, ids=lambda cls: cls.__name__)
 def test_real_params_yaml_parses(document, cls):
     """Each section of the real params.yaml builds its dataclass with the file's values."""
-    name = params.SECTION_NAMES[cls]
-    parsed = params.section(document, cls)
+    name = paramsfile.SECTION_NAMES[cls]
+    parsed = paramsfile.section(document, cls)
     assert isinstance(parsed, cls)
     assert dataclasses.asdict(parsed) == document[name]
 
 
 def test_real_values_are_the_documented_defaults(document):
     """A spot check that parsed values keep their meaning and Python types."""
-    nn = params.section(document, NNParams)
+    nn = paramsfile.section(document, NNParams)
     assert nn.hidden_units == 40
     assert type(nn.hidden_units) is int
     assert nn.learning_rate == 0.9
     assert type(nn.learning_rate) is float
-    assert params.section(document, SplitParams).stratify is False
-    assert params.section(document, LogRegParams).tol == 1e-10
+    assert paramsfile.section(document, SplitParams).stratify is False
+    assert paramsfile.section(document, LogRegParams).tol == 1e-10
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_real_values_are_the_documented_defaults(document):
 )
 def test_integer_for_float_is_accepted_as_float(document, section, key, value):
     """An integer where a number is expected is accepted and stored as a float."""
-    parsed = params.section(with_value(document, section, key, value), cls_of(section))
+    parsed = paramsfile.section(with_value(document, section, key, value), cls_of(section))
     stored = getattr(parsed, key)
     assert type(stored) is float
     assert stored == value
@@ -96,10 +96,10 @@ def test_integer_for_float_is_accepted_as_float(document, section, key, value):
 @pytest.mark.parametrize("cls", SECTIONS, ids=lambda cls: cls.__name__)
 def test_unknown_key_is_rejected(document, cls):
     """An extra key raises ParamsError naming section.key, its value and the allowed keys."""
-    name = params.SECTION_NAMES[cls]
+    name = paramsfile.SECTION_NAMES[cls]
     document[name]["colour"] = "red"
     with pytest.raises(ParamsError) as caught:
-        params.section(document, cls)
+        paramsfile.section(document, cls)
     message = str(caught.value)
     assert f"{name}.colour" in message
     assert "'red'" in message
@@ -126,10 +126,10 @@ OPTIONAL = [
 )
 def test_missing_key_is_rejected(document, cls, key):
     """Each required field, when absent, raises ParamsError naming section.key and its type."""
-    name = params.SECTION_NAMES[cls]
+    name = paramsfile.SECTION_NAMES[cls]
     del document[name][key]
     with pytest.raises(ParamsError) as caught:
-        params.section(document, cls)
+        paramsfile.section(document, cls)
     message = str(caught.value)
     assert f"missing key {name}.{key}" in message
     assert "expected" in message
@@ -142,15 +142,15 @@ def test_missing_key_is_rejected(document, cls, key):
 )
 def test_missing_optional_key_takes_its_default(document, cls, key, default):
     """An optional key, when absent, takes its default, so older params files still read."""
-    del document[params.SECTION_NAMES[cls]][key]
-    assert getattr(params.section(document, cls), key) == default
+    del document[paramsfile.SECTION_NAMES[cls]][key]
+    assert getattr(paramsfile.section(document, cls), key) == default
 
 
 def test_missing_section_is_rejected(document):
     """A params document without the section raises ParamsError naming it."""
     del document["nn"]
     with pytest.raises(ParamsError, match="no section 'nn'"):
-        params.section(document, NNParams)
+        paramsfile.section(document, NNParams)
 
 
 @pytest.mark.parametrize("raw", [None, [1, 2], "tanh", 3])
@@ -158,7 +158,7 @@ def test_section_that_is_not_a_mapping_is_rejected(document, raw):
     """A section holding a non-mapping raises ParamsError naming the section and the value."""
     document["logreg"] = raw
     with pytest.raises(ParamsError) as caught:
-        params.section(document, LogRegParams)
+        paramsfile.section(document, LogRegParams)
     assert "'logreg'" in str(caught.value)
     assert repr(raw) in str(caught.value)
 
@@ -167,7 +167,7 @@ def test_section_that_is_not_a_mapping_is_rejected(document, raw):
 def test_document_that_is_not_a_mapping_is_rejected(document):
     """An empty or non-mapping params document raises ParamsError, not a TypeError."""
     with pytest.raises(ParamsError, match="mapping of sections"):
-        params.section(document, DataParams)
+        paramsfile.section(document, DataParams)
 
 
 # --- wrong types and out-of-range values ---------------------------------------------------------
@@ -240,7 +240,7 @@ BAD_VALUES = [
 def test_bad_value_is_rejected_with_key_value_and_allowed(document, section, key, value, allowed):
     """A wrong type or out-of-range value raises ParamsError naming key, value and allowed range."""
     with pytest.raises(ParamsError) as caught:
-        params.section(with_value(document, section, key, value), cls_of(section))
+        paramsfile.section(with_value(document, section, key, value), cls_of(section))
     message = str(caught.value)
     assert f"{section}.{key}" in message
     assert quote(value) in message
@@ -256,7 +256,7 @@ def test_bad_value_is_rejected_with_key_value_and_allowed(document, section, key
 def test_integer_bounds_of_open_intervals_are_rejected(document, section, key, value):
     """Integer 0 and 1 (converted to float) are still outside the open interval (0, 1)."""
     with pytest.raises(ParamsError, match=rf"{section}\.{key} = {value}\.0 is out of range"):
-        params.section(with_value(document, section, key, value), cls_of(section))
+        paramsfile.section(with_value(document, section, key, value), cls_of(section))
 
 
 @pytest.mark.parametrize(
@@ -266,7 +266,7 @@ def test_integer_bounds_of_open_intervals_are_rejected(document, section, key, v
 def test_infinite_number_is_rejected(document, section, key):
     """A YAML `.inf` for a positive-number setting is out of range (it is not a usable number)."""
     with pytest.raises(ParamsError) as caught:
-        params.section(with_value(document, section, key, math.inf), cls_of(section))
+        paramsfile.section(with_value(document, section, key, math.inf), cls_of(section))
     assert f"{section}.{key}" in str(caught.value)
     assert "inf" in str(caught.value)
 
@@ -302,7 +302,7 @@ YAML_12 += [("k: on", "on"), ("k: 1e-12", 1e-12), ("k: .5", 0.5), ("k: ~", None)
 @pytest.mark.parametrize(("text", "value"), [*YAML_12, ("", ...), ("# nothing set", ...)])
 def test_read_params_uses_dvc_yaml_1_2_rules(tmp_path, text, value):
     """Values are read by DVC's YAML 1.2 rules; a file without params is {}."""
-    read = params.read_params(written(tmp_path / "params.yaml", text + "\n"))
+    read = paramsfile.read_params(written(tmp_path / "params.yaml", text + "\n"))
     assert repr(read) == repr({} if value is ... else {"k": value})  # repr: the types too
 
 
@@ -310,7 +310,7 @@ def test_read_params_uses_dvc_yaml_1_2_rules(tmp_path, text, value):
 def test_params_file_that_is_not_a_mapping_is_refused(tmp_path, text):
     """A document that is not a mapping of sections says so, whatever YAML value it is."""
     path = written(tmp_path / "params.yaml", text + "\n")
-    message = error_message(lambda p: params.read_section(p, NNParams), path)
+    message = error_message(lambda p: paramsfile.read_section(p, NNParams), path)
     assert "must hold a mapping of sections" in message
 
 
@@ -329,7 +329,7 @@ YAML_ERRORS = [
 def test_read_params_syntax_error_is_one_line_with_its_position(tmp_path, text, where, problem):
     """A YAML error is one line naming the file, line and column, and the problem."""
     path = written(tmp_path / "params.yaml", text)
-    message = error_message(params.read_params, path)
+    message = error_message(paramsfile.read_params, path)
     assert message.startswith(f"{path}:{where}: ")
     assert re.search(problem, message)
     assert "\n" not in message
@@ -341,7 +341,7 @@ def test_read_params_syntax_error_is_one_line_with_its_position(tmp_path, text, 
 def test_read_params_unreadable_file(tmp_path, content, problem):
     """A missing or non-UTF-8 params file is a ParamsError naming it."""
     path = written(tmp_path / "params.yaml", content)
-    assert problem in error_message(params.read_params, path)
+    assert problem in error_message(paramsfile.read_params, path)
 
 
 @pytest.mark.parametrize(
@@ -356,24 +356,24 @@ def test_read_params_unreadable_file(tmp_path, content, problem):
 def test_read_params_refuses_aliases_and_deep_nesting(tmp_path, text, problem):
     """Aliases and nesting beyond MAX_PARAMS_DEPTH are refused with their position."""
     path = written(tmp_path / "params.yaml", text)
-    assert error_message(params.read_params, path) == f"{path}{problem}"
+    assert error_message(paramsfile.read_params, path) == f"{path}{problem}"
 
 
 def test_read_params_accepts_nesting_up_to_the_limit(tmp_path):
     """Nesting of exactly MAX_PARAMS_DEPTH levels (the document mapping is one) is read."""
-    depth = params.MAX_PARAMS_DEPTH - 1
+    depth = paramsfile.MAX_PARAMS_DEPTH - 1
     path = written(tmp_path / "params.yaml", "a: " + "[" * depth + "]" * depth + "\n")
-    assert "a" in params.read_params(path)
+    assert "a" in paramsfile.read_params(path)
 
 
 def test_read_params_refuses_a_file_over_the_size_limit(tmp_path, monkeypatch):
     """A params file over MAX_PARAMS_BYTES is refused before it is parsed."""
-    monkeypatch.setattr(params, "MAX_PARAMS_BYTES", 10)
+    monkeypatch.setattr(paramsfile, "MAX_PARAMS_BYTES", 10)
     path = written(tmp_path / "params.yaml", "logreg: {max_iter: 3}\n")
-    assert "is 22 bytes, more than the 10" in error_message(params.read_params, path)
+    assert "is 22 bytes, more than the 10" in error_message(paramsfile.read_params, path)
 
 
 def test_read_section_takes_a_str_path(tmp_path):
     """read_section takes a `str` path as well as a `pathlib.Path`."""
     written(tmp_path / "params.yaml", "logreg: {max_iter: 3, tol: 0.5}\n")
-    assert params.read_section(f"{tmp_path}/params.yaml", LogRegParams).max_iter == 3
+    assert paramsfile.read_section(f"{tmp_path}/params.yaml", LogRegParams).max_iter == 3

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from scratchnet import files, models, params
+from scratchnet import files, models, params, paramsfile
 from scratchnet.datasets import MAX_ABS_FEATURE
 from scratchnet.errors import ModelFileError, ParamsError, quote
 from scratchnet.files import PathArg, not_found
@@ -155,13 +155,13 @@ def _read_model(
 def write_network(path: PathArg, result: FitResult) -> None:
     """The network's weights, its learning curve and the `nn` params it was trained with."""
     arrays = {**result.network.arrays(), "cost": result.cost_history}
-    meta = {"nn": params.recorded(result.config)}
+    meta = {"nn": paramsfile.recorded(result.config)}
     _write_model(path, "nn", arrays, meta)
 
 
 def _network_config(path: PathArg, meta: dict[str, Any]) -> params.NNParams:
     try:
-        return params.parse_section("nn", meta.get("nn"), params.NNParams)
+        return paramsfile.parse_section("nn", meta.get("nn"), params.NNParams)
     except ParamsError as error:
         raise ModelFileError(f"{path}: {error}") from None
 
