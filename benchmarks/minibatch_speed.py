@@ -157,7 +157,7 @@ TRAINERS: dict[str, Callable[[np.ndarray, np.ndarray, str], float]] = {
 def same_maths(x: np.ndarray, y: np.ndarray, optimizer: str) -> tuple[float, float]:
     """Relative differences (largest over the weight arrays; the epoch's cost) between one
     epoch of scratchnet and one of scikit-learn started from scratchnet's initial weights on
-    the rows in the order scratchnet drew (`nn._mini_batches`: default_rng([seed, 1]))."""
+    the rows in the order scratchnet drew (`training._mini_batches`: default_rng([seed, 1]))."""
     config = epoch_config(optimizer)
     result = training.fit(x, y, config)
     order = np.random.default_rng([config.seed, 1]).permutation(len(x))

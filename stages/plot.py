@@ -10,7 +10,7 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import files, modelfiles, params, paramsfile, plots, tables
+    from scratchnet import curveplot, files, modelfiles, params, paramsfile, plots, tables
 
     document = paramsfile.read_params(args.params)
     config = paramsfile.section(document, params.PlotParams)
@@ -24,7 +24,7 @@ def main(args: argparse.Namespace) -> str:
     comparison = plots.comparison_figure(models, train, test, threshold, config.grid_points)
     figures = {
         args.comparison: comparison,
-        args.learning_curve: plots.learning_curve_figure(
+        args.learning_curve: curveplot.learning_curve_figure(
             trained.cost_history,
             f"Learning curve: {classifiers['nn'].title}",
             penalised=trained.config.l2 > 0,

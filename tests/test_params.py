@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scratchnet import params, paramsfile
+from scratchnet import paramsfile
 from scratchnet.errors import ParamsError, quote
 from scratchnet.params import (
     DataParams,

@@ -7,7 +7,7 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 
-from scratchnet import curves, plots
+from scratchnet import curveplot, curves, plots
 from scratchnet.datasets import Dataset
 
 
@@ -35,7 +35,7 @@ def test_grid_over_a_constant_feature_still_has_an_extent() -> None:
 
 def test_learning_curve_zooms_on_the_first_rise() -> None:
     cost = np.concatenate([np.linspace(0.7, 0.2, 500), 0.2 + 0.01 * (np.arange(300) % 2)])
-    figure = plots.learning_curve_figure(cost, "title")
+    figure = curveplot.learning_curve_figure(cost, "title")
     whole, zoom = figure.axes
     assert "epoch 502" in zoom.get_title()  # cost[500] = cost[499] = 0.2; cost[501] = 0.21
     assert zoom.get_xlim()[0] < 502 < zoom.get_xlim()[1]
