@@ -6,7 +6,7 @@ spaces around fields are accepted, and the columns are picked by name (`data.fea
 last column) are read by NumPy's C parser while small, and pandas' when large: importing pandas
 costs more than NumPy takes to parse a small file. Size and row limits are checked before a
 file is parsed. A defect is one DataError naming the file and the line as an editor counts it:
-the fast parsers find that a file is bad, then a scan with Python's `csv` module finds where.
+the fast parsers find that a file is bad, then `scratchnet.csvlines` finds where.
 
 Floats are written in their shortest round-trip form (`repr`), so reading gives the same bits.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from scratchnet import files
+from scratchnet import csvlines, files
 from scratchnet.datasets import Dataset, RowError, binary_labels
 from scratchnet.errors import DataError, quote
 from scratchnet.files import PathArg
@@ -94,7 +94,7 @@ def read_dataset(path: PathArg) -> Dataset:
     """One of the pipeline's own tables: numeric features, then a 0/1 label as the last
     column."""
     size = files.checked_size(path, MAX_TABLE_BYTES)
-    header = _header(path)
+    header = csvlines.header(path)
     if len(header) < 2:
         raise DataError(f"{path} line 1 has {len(header)} column; need features and a label")
     _check_rows(path)
@@ -124,7 +124,7 @@ def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
     import pandas as pd
 
     files.checked_size(path, MAX_TABLE_BYTES)
-    header = _header(path)
+    header = csvlines.header(path)
     label = config.label.strip()
     features = _feature_columns(path, header, label, config.features)
     _check_rows(path)
@@ -137,7 +137,7 @@ def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
     try:
         y = binary_labels(codes, list(values), config.positive, label)
     except RowError as error:
-        raise DataError(f"{path} line {_line_of_row(path, error.row)}: {error.problem}") from None
+        raise csvlines.located(path, error) from None
     except DataError as error:
         raise DataError(f"{path}: {error}") from None
     return _dataset(path, x, y, features, label)
@@ -167,8 +167,8 @@ def _frame(path: PathArg, header: list[str]) -> Any:
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)  # mixed chunks: see above
             frame = pd.read_csv(path, **PANDAS_OPTIONS)
     except (ValueError, UnicodeDecodeError, Warning) as error:
-        found = _first_defect(path, header, ())
-        raise DataError(found or _unparsed(path, error)) from None
+        found = csvlines.first_defect(path, header, ())
+        raise DataError(found or csvlines.unparsed(path, error)) from None
     if frame.empty:
         raise DataError(f"{path} has a header but no rows")
     frame.columns = header
@@ -182,7 +182,7 @@ def _check_complete(path: PathArg, frame: Any, header: list[str], used: Sequence
     missing = frame.iloc[:, columns].isna().to_numpy().any(axis=1)
     if missing.any():
         row = int(np.argmax(missing))
-        found = _first_defect(path, header, used, skip=row)
+        found = csvlines.first_defect(path, header, used, skip=row)
         raise DataError(found or f"{path}: row {row + 1} has an empty field")
 
 
@@ -193,7 +193,7 @@ def _dataset(
     try:
         return Dataset(x, y, features, label)
     except RowError as error:
-        raise DataError(f"{path} line {_line_of_row(path, error.row)}: {error.problem}") from None
+        raise csvlines.located(path, error) from None
     except DataError as error:
         raise DataError(f"{path}: {error}") from None
 
@@ -214,9 +214,7 @@ def _numeric(path: PathArg, column: Any, name: str) -> np.ndarray:
         return numbers
     row = int(np.argmax(bad))
     text = str(column.iloc[row]).strip()
-    raise DataError(
-        f"{path} line {_line_of_row(path, row)}: {name} = {quote(text)} is not a number"
-    )
+    raise csvlines.located(path, RowError(row, f"{name} = {quote(text)} is not a number"))
 
 
 def _feature_columns(
@@ -244,33 +242,6 @@ def _feature_columns(
     return tuple(name for name in header if name != label)
 
 
-def _records(path: PathArg) -> Iterator[tuple[int, list[str]]]:
-    """(line number, fields) of each non-blank record, as an editor counts lines (a record
-    spanning lines in a quoted field counts from its last line)."""
-    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, skipinitialspace=True)
-        for fields in reader:
-            if len(fields) > 1 or (fields and fields[0].strip()):
-                yield reader.line_num, fields
-
-
-def _header(path: PathArg) -> list[str]:
-    """The column names of line 1, without surrounding spaces; each must be unique."""
-    try:
-        first = next(_records(path), None)
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise DataError(f"{path} cannot be read as UTF-8 CSV: {error}") from None
-    if first is None:
-        raise DataError(f"{path} is empty")
-    line, fields = first
-    names = [name.strip() for name in fields]
-    repeated = [name for name in names if names.count(name) > 1]
-    if line != 1 or repeated:
-        problem = f"column {repeated[0]!r} appears twice" if repeated else "must be the header"
-        raise DataError(f"{path} line 1: {problem}" if repeated else f"{path}: line 1 {problem}")
-    return names
-
-
 def _check_rows(path: PathArg) -> None:
     """Refuse a file of more than MAX_SAMPLES rows from its line count, before parsing it."""
     lines, last = 0, b"\n"
@@ -281,38 +252,3 @@ def _check_rows(path: PathArg) -> None:
     lines += last != b"\n"
     if lines - 1 > MAX_SAMPLES:
         raise DataError(f"{path} has {lines - 1:,} lines of rows, more than {MAX_SAMPLES:,}")
-
-
-def _first_defect(
-    path: PathArg, header: list[str], used: Sequence[int], skip: int = 0
-) -> str | None:
-    """The first defect from data row `skip` on, as '<path> line N: ...': a row with another
-    number of fields than the header, or an empty field in a `used` column; None if none."""
-    rows = _records(path)
-    next(rows)
-    for row, (line, fields) in enumerate(rows):
-        if row < skip:
-            continue
-        if len(fields) != len(header):
-            return (
-                f"{path} line {line} has {len(fields)} fields; the header (line 1) has "
-                f"{len(header)}"
-            )
-        for index in used:
-            if not fields[index].strip():
-                return f"{path} line {line}: {header[index]} is empty"
-    return None
-
-
-def _line_of_row(path: PathArg, row: int) -> int:
-    """The line (as an editor counts) of data row `row` (0-based, blank lines skipped)."""
-    rows = _records(path)
-    next(rows)
-    for index, (line, _) in enumerate(rows):
-        if index == row:
-            return line
-    raise AssertionError(f"{path} has no row {row}")
-
-
-def _unparsed(path: PathArg, error: BaseException) -> str:
-    return f"{path} cannot be parsed: {' '.join(str(error).split()) or type(error).__name__}"
