@@ -73,9 +73,8 @@ def confusion_table(actual: np.ndarray, predicted: np.ndarray) -> dict[str, np.n
     PLOT_ROWS rows; beyond, one row per cell with its `count` (the template sums either)."""
     if actual.size <= PLOT_ROWS:
         return {"actual": actual, "predicted": predicted}
-    cells = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
-    counts = np.bincount(2 * actual + predicted, minlength=4)
-    return {"actual": cells[:, 0], "predicted": cells[:, 1], "count": counts}
+    counts = cross_counts(actual.astype(bool), predicted.astype(bool))  # cells 00, 01, 10, 11
+    return {"actual": np.array([0, 0, 1, 1]), "predicted": np.array([0, 1, 0, 1]), "count": counts}
 
 
 def predict_labels(probability: np.ndarray, threshold: float) -> np.ndarray:

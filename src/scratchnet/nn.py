@@ -193,11 +193,10 @@ class Workspace:
         self.half_step = dtype.type(self.step / 2)
         self._load_labels(y)
         self.l2 = l2
-        mask = np.ones_like(network.flat)
-        _views(mask, h, d)["b1"][...] = 0
-        _views(mask, h, d)["b2"][...] = 0
-        self.weights = mask
-        self.decay = (mask * (scale * l2)).astype(dtype)
+        self.weights = np.ones_like(network.flat)  # 0 at the biases: weight decay skips them
+        for bias in ("b1", "b2"):
+            _views(self.weights, h, d)[bias][...] = 0
+        self.decay = self.weights * (scale * l2)
         self.decayed = np.empty_like(network.flat)
         self.rows = self.row_labels = None
         self.dz2 = np.empty((1, m), dtype)
