@@ -1,15 +1,34 @@
-"""Fixtures shared by test modules: an S3-compatible server for the team tests."""
+"""Fixtures shared by test modules (an S3-compatible server for the team tests), and what a test
+that needs something this machine may lack does: skip with the reason, or fail under CI.
+
+A newcomer without root or Chromium gets skips that say what is missing. CI has both and must
+run every test: `.ci/run` sets REQUIRE_EVERY_TEST=1, under which a missing prerequisite fails the
+test and any skipped test fails the session."""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from tests.team import BUCKET
+REQUIRE_EVERY_TEST = "REQUIRE_EVERY_TEST"
+"""Environment variable: when set (CI), nothing may be skipped."""
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get(REQUIRE_EVERY_TEST) and _skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\n{REQUIRE_EVERY_TEST} is set, but {len(_skipped)} test(s) were skipped:")
+        for nodeid in _skipped:
+            print(f"  {nodeid}")
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +36,14 @@ def s3_endpoint() -> Iterator[str]:
     """The URL of a moto S3 server on 127.0.0.1 holding the bucket `scratchnet`, started once.
 
     Credentials are moto's fake ones, set as a user sets theirs (AWS_ACCESS_KEY_ID and
-    AWS_SECRET_ACCESS_KEY), so nothing in a test repository's .dvc/config carries them."""
+    AWS_SECRET_ACCESS_KEY), so nothing in a test repository's .dvc/config carries them.
+    moto and boto3 are imported here, by the tests that use the server, not by every run
+    (they take half a second to import)."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from tests.team import BUCKET
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     werkzeug = logging.getLogger("werkzeug")
     level = werkzeug.level

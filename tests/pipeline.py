@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from scratchnet.paramsfile import read_params
@@ -18,6 +19,16 @@ GENERATED = ("dvc.lock", "reports/")
 """Tracked files the pipeline writes: left out so every test starts from sources only."""
 FAST_NN = {"epochs": 400, "log_every": 100}
 """Enough epochs to move the metrics, few enough to keep a repro to seconds."""
+
+
+def require(available: object, what: str) -> None:
+    """Skip the calling test, saying it needs `what`, unless `available` is true; under CI
+    (REQUIRE_EVERY_TEST set, see conftest.py) fail it instead: CI must run every test."""
+    if available:
+        return
+    if os.environ.get("REQUIRE_EVERY_TEST"):
+        pytest.fail(f"needs {what}, and REQUIRE_EVERY_TEST is set")
+    pytest.skip(f"needs {what}")
 
 
 def environment(root: Path) -> dict[str, str]:

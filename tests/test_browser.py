@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.pipeline import ROOT, Project
+from tests.pipeline import ROOT, Project, require
 
 pytestmark = pytest.mark.pipeline
 
@@ -34,6 +34,13 @@ def interactive_plots() -> dict[str, str]:
         for path, options in plot.items()
         if not path.endswith(".png")
     }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def browser_tools() -> None:
+    """Skip (or, under CI, fail) before any work when Chromium or npm is missing."""
+    require(Path(CHROMIUM).exists(), "Chromium (`apt-get install chromium`)")
+    require(shutil.which("npm"), "npm (`apt-get install npm`)")
 
 
 @pytest.fixture(scope="module")
