@@ -3,8 +3,10 @@ against an independent implementation (statsmodels, SciPy, brute force), edge ca
 
 from __future__ import annotations
 
+import json
 import math
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from scratchnet import intervals, metrics
+from scratchnet import files, intervals, metrics
 from scratchnet.errors import DataError
 
 
@@ -107,12 +109,16 @@ scored = st.tuples(st.integers(2, 25), st.integers(2, 25)).flatmap(
 @settings(max_examples=150, deadline=None)
 @given(scored)
 def test_delong_matches_brute_force_structural_components(case) -> None:
-    """Any scores, ties included: the midrank computation gives the pair-by-pair interval."""
+    """Any scores, ties included: the midrank computation gives the pair-by-pair interval
+    (undefined when every score is the same, and only then)."""
     (m, n), scores = case
     y, score = np.repeat([1, 0], [m, n]), np.array(scores)
     auc, se = brute_force_delong(y, score)
     interval = intervals.auc_interval(y, score)
     assert interval is not None
+    assert interval.defined == (np.ptp(score) > 0)
+    if not interval.defined:
+        return
     assert interval.lower == pytest.approx(max(0.0, auc - intervals.Z95 * se), abs=1e-12)
     assert interval.upper == pytest.approx(min(1.0, auc + intervals.Z95 * se), abs=1e-12)
     assert auc == pytest.approx(metrics.roc_auc(y, score), abs=1e-12)
@@ -164,6 +170,30 @@ def test_delong_with_one_row_of_a_class_has_no_interval(y: list[int]) -> None:
 def test_delong_with_a_single_class_is_a_data_error(label: int) -> None:
     with pytest.raises(DataError, match="both classes"):
         intervals.auc_interval(np.full(4, label), np.array([0.3, 0.1, 0.5, 0.7]))
+
+
+def test_delong_of_a_constant_scorer_is_undefined_not_certain() -> None:
+    """Every row scored alike (logistic regression left at zero weights by `logreg.tol=1e308`):
+    the AUC is 0.5 and DeLong's variance 0, which is no certainty, so no interval."""
+    y = np.array([0, 1, 0, 1, 1, 0])
+    interval = intervals.auc_interval(y, np.full(6, 0.25))
+    assert interval is not None
+    assert math.isnan(interval.lower) and math.isnan(interval.upper) and not interval.defined
+    assert intervals.auc_interval(y, np.array([0.2, 0.3, 0.2, 0.3, 0.3, 0.2])).defined
+
+
+def test_an_undefined_auc_interval_is_null_in_the_metrics_and_said_so(tmp_path: Path) -> None:
+    """NaN is not JSON, and DVC shows a null metric as "-": the bounds are null, and the
+    stage's line says why instead of printing a zero-width interval."""
+    y = np.tile([0, 1], 40)
+    document = metrics.summary(y, np.zeros(80), y, np.zeros(80), 0.5)
+    assert document["roc_auc"] == 0.5
+    files.write_json(tmp_path / "metrics.json", {"logreg": document})
+    written = json.loads((tmp_path / "metrics.json").read_text())["logreg"]
+    assert written["roc_auc_lower"] is None and written["roc_auc_upper"] is None
+    assert metrics.summary_line(document).endswith(
+        "AUC 0.500 (interval undefined: every score is the same)"
+    )
 
 
 # --- McNemar ------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ deterministic and instant; none needs SciPy:
 
 - `wilson`: the Wilson score interval for a proportion (accuracy).
 - `auc_interval`: ROC AUC ± z·SE with DeLong's variance (DeLong, DeLong & Clarke-Pearson 1988),
-  its structural components computed from midranks (Sun & Xu 2014), clipped to [0, 1].
+  its structural components computed from midranks (Sun & Xu 2014), clipped to [0, 1];
+  undefined for a scorer that gives every row the same score.
 - `mcnemar_exact`: the exact McNemar test: the rows where two models disagree, against
   Binomial(b + c, 1/2), two-sided by doubling the smaller tail (capped at 1).
 - `paired_difference`: Newcombe's hybrid score interval for the difference of two proportions
@@ -29,10 +30,14 @@ Z95 = 1.959963984540054
 
 @dataclasses.dataclass(frozen=True)
 class Interval:
-    """A 95 % confidence interval [lower, upper]."""
+    """A 95 % confidence interval [lower, upper]; both NaN when the data cannot give one."""
 
     lower: float
     upper: float
+
+    @property
+    def defined(self) -> bool:
+        return not math.isnan(self.lower)
 
 
 def wilson(successes: int, n: int) -> Interval:
@@ -68,8 +73,9 @@ def auc_interval(y_true: np.ndarray, y_score: np.ndarray) -> Interval | None:
     Each positive's component is the share of negatives it outranks, each negative's the share
     of positives that outrank it; the AUC is their mean and its variance
     var(positive components)/m + var(negative components)/n. None when a class has a single
-    row: that variance needs two of each. At an AUC of exactly 0 or 1 the variance is 0 and the
-    interval is the point itself.
+    row: that variance needs two of each. Undefined (NaN) when every score is the same: the
+    variance is 0 there too, but an AUC of 0.5 from a constant scorer is no certainty. At an AUC
+    of exactly 0 or 1 the variance is 0 and the interval is the point itself.
     """
     require_both_classes(y_true)
     truth = y_true.astype(bool)
@@ -77,6 +83,8 @@ def auc_interval(y_true: np.ndarray, y_score: np.ndarray) -> Interval | None:
     m, n = positives.size, negatives.size
     if m < 2 or n < 2:
         return None
+    if np.all(y_score == y_score[0]):
+        return Interval(math.nan, math.nan)
     ranks = _midranks(np.concatenate([positives, negatives]))
     below = (ranks[:m] - _midranks(positives)) / n
     above = 1.0 - (ranks[m:] - _midranks(negatives)) / m

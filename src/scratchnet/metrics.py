@@ -158,10 +158,11 @@ def summary(
     train_true: np.ndarray,
     train_logits: np.ndarray,
     threshold: float,
-) -> dict[str, int | float]:
+) -> dict[str, int | float | None]:
     """One model's headline metrics: test-set scores with the 95 % intervals of accuracy
     (Wilson) and ROC AUC (DeLong) as `<name>_lower` and `<name>_upper`, and train accuracy. ROC
-    AUC's bounds are absent when a class has a single test row (DeLong's variance needs two).
+    AUC's bounds are absent when a class has a single test row (DeLong's variance needs two),
+    None (JSON's null, which DVC shows as "-") when every score is the same (undefined).
     The confusion counts stay out (DVC's confusion plots of the predictions show them), so
     `dvc exp show` stays narrow."""
     counts, scores = classification_report(test_true, test_logits, threshold)
@@ -171,17 +172,21 @@ def summary(
     }
     for name, interval in bounds.items():
         if interval is not None:
-            scores[f"{name}_lower"], scores[f"{name}_upper"] = interval.lower, interval.upper
+            defined = interval.defined  # NaN is not JSON
+            scores[f"{name}_lower"] = interval.lower if defined else None
+            scores[f"{name}_upper"] = interval.upper if defined else None
     train_counts = ConfusionCounts.from_labels(
         train_true, labels_from_logits(train_logits, threshold)
     )
     return {**scores, "train_accuracy": accuracy(train_counts)}
 
 
-def summary_line(scores: dict[str, int | float]) -> str:
+def summary_line(scores: dict[str, int | float | None]) -> str:
     """A `summary` for a reader: test accuracy and ROC AUC, each with its 95 % interval."""
     auc = f"AUC {scores['roc_auc']:.3f}"
-    if "roc_auc_lower" in scores:
+    if "roc_auc_lower" in scores and scores["roc_auc_lower"] is None:
+        auc += " (interval undefined: every score is the same)"
+    elif "roc_auc_lower" in scores:
         auc += f" ({scores['roc_auc_lower']:.3f}-{scores['roc_auc_upper']:.3f})"
     return (
         f"accuracy {scores['accuracy']:.2%} (95% CI "
