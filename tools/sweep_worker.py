@@ -5,8 +5,11 @@
 
 Worker i of n takes the values i, i+n, i+2n, … of the list (round robin, so a list in order of
 cost spreads the cost evenly) and runs each as the experiment `<last key>-<value>`
-(`hidden_units-5`): names come from values, so two workers never make the same one. In its
-clone it runs
+(`hidden_units-5`): names come from values, so two workers never make the same one. It runs
+exactly the checked-out commit plus its slice: it refuses, before anything runs, a Python
+without DVC, a workspace that differs from the commit (`git status --porcelain`: the name would
+hide the difference) and a commit whose .dvc/config has no default remote (its experiments
+would carry none, so teammates could not pull their data). Then, in its clone:
 
 1. `dvc pull --run-cache`: the commit's outputs and the record of every run pushed so far;
 2. `dvc exp run --pull -n NAME -S PARAM=VALUE` for each value of its slice, except those whose
@@ -18,6 +21,8 @@ clone it runs
    (`dvc exp push` alone sends the refs first: with a broken DVC remote, teammates would get
    experiments whose data never arrived; and it reports a name taken on the remote as a
    warning, with exit status 0.)
+4. `git checkout HEAD -- .` and `dvc checkout`: the workspace is the commit again, also after a
+   failure, so the same command can run again in the same clone.
 
 A failure ends with DVC's own error and one line saying what to check, with a non-zero exit
 status; the experiments that ran stay in the clone (`dvc exp list`). Then anyone runs
@@ -27,6 +32,7 @@ status; the experiments that ran stay in the clone (`dvc exp list`). Then anyone
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -67,6 +73,17 @@ def dvc(*args: str, hint: str) -> None:
         raise WorkerError(hint)
 
 
+def dvc_output(*args: str, hint: str) -> str:
+    """`dvc ARGS`'s output; on failure show DVC's error and raise WorkerError(`hint`)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        print(result.stderr, end="", file=sys.stderr)
+        raise WorkerError(hint)
+    return result.stdout
+
+
 def git(*args: str, hint: str) -> str:
     """`git ARGS`'s output; on failure show git's error and raise WorkerError(`hint`)."""
     result = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
@@ -94,6 +111,79 @@ def remote_commits(git_remote: str, refs: list[str]) -> dict[str, str]:
     hint = f"reading the git remote {git_remote!r} failed: check its URL and your access"
     listed = git("ls-remote", git_remote, *refs, hint=f"{hint} (`git remote -v`)").split()
     return dict(zip(listed[1::2], listed[::2], strict=True))
+
+
+def check_dvc_installed() -> None:
+    """Refuse a Python that cannot run `python -m dvc`: each step would fail, blaming the remote."""
+    if importlib.util.find_spec("dvc") is None:
+        raise WorkerError(
+            f"DVC is not installed for this Python ({sys.executable}): install it with "
+            f"`{sys.executable} -m pip install -e . 'dvc[s3]'` (the project and DVC with the "
+            "remote's plugin), or run this script with the Python that has DVC"
+        )
+
+
+def check_clean(param: str) -> None:
+    """Refuse a workspace that differs from its commit (a tracked file changed, staged or not,
+    or an untracked file git does not ignore): each experiment would run with that difference,
+    named only after `param`."""
+    changes = git("status", "--porcelain", hint="this folder is not a git checkout").splitlines()
+    if not changes:
+        return
+    listed = ", ".join(
+        f"{line[3:]} ({'untracked' if line.startswith('??') else 'changed'})"
+        for line in changes[:5]
+    )
+    more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+    raise WorkerError(
+        f"the workspace differs from the commit it would sweep: {listed}{more}; each experiment "
+        f"would run with that, named after {param} only. Put it aside (`git stash "
+        "--include-untracked`) or discard it (`git checkout -- params.yaml`, or any file "
+        "listed), then run again"
+    )
+
+
+def check_remote_committed() -> None:
+    """Refuse a commit whose .dvc/config has no default remote with its URL (read after
+    check_clean, so the workspace's file is the commit's): an experiment carries its commit's
+    .dvc/config, so teammates could not pull its data and `dvc exp apply` would remove theirs."""
+    options = dvc_output(
+        "config", "--project", "--list", hint="reading .dvc/config failed (above): nothing ran"
+    ).splitlines()
+    config = dict(option.split("=", 1) for option in options if "=" in option)
+    remote = config.get("core.remote")
+    if not remote or f"remote.{remote}.url" not in config:
+        raise WorkerError(
+            "the commit's .dvc/config has no default DVC remote: its experiments would carry "
+            "none, so teammates could not pull their data. First `dvc remote add -d NAME URL`, "
+            "`git commit .dvc/config`, `git push` and `dvc push --run-cache`, then run again"
+        )
+
+
+def restore_baseline() -> None:
+    """Put the committed workspace back (params, dvc.lock, reports and the DVC outputs), which
+    each run and `dvc exp apply` replace with an experiment's."""
+    say("git checkout HEAD -- .")
+    git("checkout", "HEAD", "--", ".", hint="restoring the commit's files failed (above)")
+    dvc("checkout", hint="restoring the commit's outputs failed (above): run `dvc checkout`")
+
+
+def sweep(param: str, values: list[str], git_remote: str) -> list[str]:
+    """Steps 2 to 4: run the slice, publish it, restore the workspace (also when a step fails,
+    after which the failure is what the worker reports); returns the names pushed."""
+    try:
+        names = run_slice(param, values, git_remote)
+        if names:
+            gate()
+            publish(names, git_remote)
+    except WorkerError:
+        try:
+            restore_baseline()
+        except WorkerError as restoring:
+            say(f"also: {restoring}")
+        raise
+    restore_baseline()
+    return names
 
 
 def gate() -> None:
@@ -176,17 +266,17 @@ def main(argv: list[str] | None = None) -> None:
     if not mine:
         say(f"worker {args.worker} of {args.workers}: no value left, nothing to do")
         return
-    say(f"worker {args.worker} of {args.workers}: {args.param} = {', '.join(mine)}")
     try:
+        check_dvc_installed()
+        check_clean(args.param)
+        check_remote_committed()
+        say(f"worker {args.worker} of {args.workers}: {args.param} = {', '.join(mine)}")
         dvc(
             *("pull", "--run-cache"),
             hint=f"pulling the commit's outputs failed: {DVC_REMOTE_HINT}, and that they were "
             "pushed (`dvc push --run-cache` where the commit was reproduced); nothing ran",
         )
-        names = run_slice(args.param, mine, args.git_remote)
-        if names:
-            gate()
-            publish(names, args.git_remote)
+        names = sweep(args.param, mine, args.git_remote)
     except WorkerError as error:
         raise SystemExit(f"sweep_worker: error: {error}") from None
     say(f"pushed {', '.join(names) or 'nothing new'} to {args.git_remote!r} and the DVC remote")
