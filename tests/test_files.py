@@ -79,6 +79,32 @@ def test_write_bytes_where_a_folder_or_a_file_is_in_the_way_is_an_output_error(t
     assert temporary_files(tmp_path) == []
 
 
+@pytest.mark.parametrize("blocked", ["folder", "disk full"])
+def test_write_all_replaces_every_output_or_none(tmp_path, monkeypatch, blocked):
+    """The second output cannot be written (a folder in its way, a full disk): the first keeps
+    its old contents, no temporary file stays."""
+    first, second = tmp_path / "table.md", tmp_path / "figure.png"
+    first.write_bytes(b"old")
+    if blocked == "folder":
+        second.mkdir()
+    else:
+        real = os.fdopen
+        opened = []
+
+        def full_disk(descriptor, mode):
+            opened.append(descriptor)
+            if len(opened) == 2:
+                os.close(descriptor)
+                raise OSError(28, "No space left on device")
+            return real(descriptor, mode)
+
+        monkeypatch.setattr(os, "fdopen", full_disk)
+    with pytest.raises(OutputError, match=f"cannot write {second}"):
+        files.write_all({first: b"new", second: b"new"})
+    assert first.read_bytes() == b"old"
+    assert temporary_files(tmp_path) == []
+
+
 @pytest.mark.parametrize("name", ["out.csv", "run[1].csv"])
 def test_write_bytes_removes_only_its_own_stale_temporary_files(tmp_path, name):
     """Stale temporary files of this output go; other outputs' (even glob-alike ones) stay."""

@@ -3,11 +3,15 @@
 Each output is written atomically: a temporary file created exclusively beside its target (a
 planted symlink is never followed), then renamed into place, so a failed, interrupted or killed
 stage leaves no half-written output; a later write of the same output removes the temporary
-files a killed run left. JSON is byte-deterministic (sorted keys, shortest round-trip floats).
+files a killed run left. Within `staged()` the renames wait for `Staging.commit`, which makes
+them all or none, so a stage leaves every output or none. `check_outputs` refuses, before any
+work, an output that is not a regular file or is the same file as an input or another output.
+JSON is byte-deterministic (sorted keys, shortest round-trip floats).
 """
 
 from __future__ import annotations
 
+import errno
 import glob
 import json
 import math
@@ -15,7 +19,9 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -47,27 +53,175 @@ FILE_MODE = 0o666 & ~_umask()
 reading the umask means setting it, process-wide."""
 
 
-def write_bytes(path: PathArg, payload: bytes) -> None:
-    """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
-    path = Path(path)
+def _cannot_write(path: Path, error: OSError) -> OutputError:
+    return OutputError(f"cannot write {path}: {error.strerror or error}")
+
+
+class Staging:
+    """Outputs written but not yet in place: each target and the temporary file beside it."""
+
+    def __init__(self) -> None:
+        self.pending: dict[Path, Path] = {}
+
+    def commit(self) -> None:
+        """Rename every temporary file onto its target, all or none: a target that was there
+        is set aside first and put back if a later rename fails."""
+        done: list[tuple[Path, Path | None]] = []
+        for target, temporary in self.pending.items():
+            try:
+                kept = _set_aside(target)
+                done.append((target, kept))
+                temporary.replace(target)
+            except OSError as error:
+                for written, old in reversed(done):
+                    if old is None:
+                        written.unlink(missing_ok=True)
+                    else:
+                        old.replace(written)
+                self.discard()
+                raise _cannot_write(target, error) from None
+        for _target, kept in done:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+        self.pending.clear()
+
+    def discard(self) -> None:
+        """Remove every temporary file not yet renamed."""
+        for temporary in self.pending.values():
+            temporary.unlink(missing_ok=True)
+        self.pending.clear()
+
+
+def _set_aside(target: Path) -> Path | None:
+    """Rename an existing `target` to a temporary name beside it (None: there was none)."""
+    if not target.is_symlink() and not target.exists():
+        return None
+    descriptor, kept = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(descriptor)
+    try:
+        target.replace(kept)
+    except BaseException:
+        Path(kept).unlink(missing_ok=True)
+        raise
+    return Path(kept)
+
+
+_STAGING: ContextVar[Staging | None] = ContextVar("staging", default=None)
+
+
+@contextmanager
+def staged() -> Iterator[Staging]:
+    """Within the block, every write leaves its output in a temporary file beside it; the
+    caller commits them all. Whatever is not committed when the block ends is removed."""
+    staging = Staging()
+    token = _STAGING.set(staging)
+    try:
+        yield staging
+    finally:
+        _STAGING.reset(token)
+        staging.discard()
+
+
+def _staged(path: Path, payload: bytes) -> Path:
+    """A new temporary file beside `path` holding `payload`; an OS error is an OutputError
+    naming the path, and leaves no temporary file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(path)
+        if path.is_dir():  # found now, not when renaming, so that nothing else is replaced yet
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
         descriptor, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
     except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise _cannot_write(path, error) from None
     try:
         os.fchmod(descriptor, FILE_MODE)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(payload)
-        Path(temporary).replace(path)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+            raise _cannot_write(path, error) from None
         raise
+    return Path(temporary)
+
+
+def write_all(outputs: Mapping[PathArg, bytes]) -> None:
+    """Put each payload at its path, every one or none: all are written to temporary files
+    first and renamed into place only once every one is complete (within `staged()`: when the
+    caller commits). An OS error is an OutputError naming the path; it leaves no temporary
+    file and no output replaced."""
+    outer = _STAGING.get()
+    with nullcontext(outer) if outer is not None else staged() as staging:
+        for path, payload in outputs.items():
+            staging.pending[Path(path)] = _staged(Path(path), payload)
+        if outer is None:
+            staging.commit()
+
+
+def write_bytes(path: PathArg, payload: bytes) -> None:
+    """Put `payload` at `path` atomically; an OS error is an OutputError naming the path."""
+    write_all({path: payload})
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _output_problem(path: Path) -> str | None:
+    """Why `path` cannot become a regular file, or None: it is (or links to) something else, or
+    a file stands where one of its folders should be."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        for parent in path.parents:
+            if parent.exists():
+                return None if parent.is_dir() else f"{parent} is a file, not a folder"
+        return None
+    except OSError as error:
+        return error.strerror or str(error)
+    if stat.S_ISREG(mode):
+        return None
+    kind = _KINDS.get(stat.S_IFMT(mode), "something else")
+    return f"it {'links to' if path.is_symlink() else 'is'} {kind}, not a regular file"
+
+
+def _identities(path: Path) -> set[object]:
+    """What makes two paths one file: the resolved path and, if it exists, device and inode
+    (so `./x` and `x`, a symlink and its target, and hard links all match)."""
+    found: set[object] = {path.resolve()}
+    try:
+        status = path.stat()
+    except OSError:
+        return found
+    found.add((status.st_dev, status.st_ino))
+    return found
+
+
+def check_outputs(outputs: Mapping[str, PathArg], inputs: Mapping[str, PathArg]) -> None:
+    """Refuse, before any work, an output (by label: its path) that cannot become a regular
+    file, or that is the same file as an input or another output."""
+    claimed: dict[object, str] = {}
+    for label, path in inputs.items():
+        claimed.update(dict.fromkeys(_identities(Path(path)), label))
+    for label, path in outputs.items():
+        path = Path(path)
+        problem = _output_problem(path)
+        if problem is not None:
+            raise OutputError(f"cannot write {path}: {problem}")
+        for identity in _identities(path):
+            if identity in claimed:
+                raise OutputError(
+                    f"{label} {path} is the same file as {claimed[identity]}: each output must "
+                    "be a file of its own, apart from every input"
+                )
+            claimed[identity] = label
 
 
 def encode_json(document: Mapping[str, Any]) -> bytes:
