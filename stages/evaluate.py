@@ -45,10 +45,11 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
+        reads=["evaluate"],
         **_stage.INPUTS,
-        metrics="metrics to write (JSON: one object per model, one comparing them)",
-        learning_curve="the network's learning curve, sampled, to write (CSV)",
-        predictions_nn="network's test predictions to write (CSV)",
-        predictions_logreg="logistic regression's test predictions to write (CSV)",
-        roc="both models' ROC points to write (CSV)",
+        metrics=_stage.Output("metrics to write (JSON: one object per model, one comparing them)"),
+        learning_curve=_stage.Output("the network's learning curve, sampled, to write (CSV)"),
+        predictions_nn=_stage.Output("network's test predictions to write (CSV)"),
+        predictions_logreg=_stage.Output("logistic regression's test predictions to write (CSV)"),
+        roc=_stage.Output("both models' ROC points to write (CSV)"),
     )

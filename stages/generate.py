@@ -33,6 +33,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
+        reads=["data"],
         own_data="folder for your own data sets (a data.kind ending in .csv names a file there)",
-        dataset="CSV to write (the features by name, then the label as 0/1)",
+        dataset=_stage.Output("CSV to write (the features by name, then the label as 0/1)"),
     )

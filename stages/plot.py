@@ -40,8 +40,9 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
+        reads=["plot", "evaluate.threshold"],
         **_stage.INPUTS,
         metrics="metrics written by evaluate (JSON)",
-        comparison="both models side by side to write (PNG)",
-        learning_curve="learning curve to write (PNG)",
+        comparison=_stage.Output("both models side by side to write (PNG)"),
+        learning_curve=_stage.Output("learning curve to write (PNG)"),
     )

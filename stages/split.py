@@ -22,8 +22,9 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
+        reads=["split"],
         dataset="data set to split (CSV)",
-        train="training rows to write (CSV)",
-        test="test rows to write (CSV)",
-        scaler="standardisation statistics to write (.npz)",
+        train=_stage.Output("training rows to write (CSV)"),
+        test=_stage.Output("test rows to write (CSV)"),
+        scaler=_stage.Output("standardisation statistics to write (.npz)"),
     )

@@ -22,7 +22,8 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
+        reads=["logreg"],
         train=_stage.INPUTS["train"],
         scaler=_stage.INPUTS["scaler"],
-        model="model file to write (.npz)",
+        model=_stage.Output("model file to write (.npz)"),
     )

@@ -29,7 +29,8 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
+        reads=["nn"],
         train=_stage.INPUTS["train"],
         scaler=_stage.INPUTS["scaler"],
-        model="model file to write (.npz: weights and learning curve)",
+        model=_stage.Output("model file to write (.npz: weights and learning curve)"),
     )
