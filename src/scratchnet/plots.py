@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -33,6 +34,13 @@ MAX_POINTS_SHOWN = 2_000
 """At most this many rows of each set are drawn: more hide each other and only slow drawing."""
 SAMPLE_SEED = 20_240
 """Seeds the sample of a large set, so the same data gives the same figure."""
+POINT_STYLES: dict[str, dict] = {
+    "test point": {"s": 55, "edgecolors": "white", "linewidths": 0.8},
+    "misclassified": {"s": 80, "marker": "X", "edgecolors": "k", "linewidths": 0.8},
+    "training point": {"s": 9, "alpha": 0.3, "linewidths": 0},
+}
+"""How the boundary figure scatters each kind of point (in its class's colour), its legend
+included."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -97,15 +105,15 @@ def draw_boundary(ax: Axes, panel: BoundaryPanel) -> None:
         train_x, train_y = panel.train.x[shown], panel.train.y[shown]
         for label, colour in enumerate(CLASS_COLOURS):
             rows = train_y == label
-            ax.scatter(*train_x[rows].T, s=9, c=colour, alpha=0.3, linewidths=0)
+            ax.scatter(*train_x[rows].T, c=colour, **POINT_STYLES["training point"])
     shown = shown_rows(len(panel.test))
     x, y = panel.test.x[shown], panel.test.y[shown]
     wrong = predict_labels(panel.probability(x), panel.threshold) != y
     for label, colour in enumerate(CLASS_COLOURS):
         right_rows = (y == label) & ~wrong
         wrong_rows = (y == label) & wrong
-        ax.scatter(*x[right_rows].T, s=55, c=colour, edgecolors="white", linewidths=0.8)
-        ax.scatter(*x[wrong_rows].T, s=80, c=colour, marker="X", edgecolors="k", linewidths=0.8)
+        ax.scatter(*x[right_rows].T, c=colour, **POINT_STYLES["test point"])
+        ax.scatter(*x[wrong_rows].T, c=colour, **POINT_STYLES["misclassified"])
     ax.set(
         title=panel.title,
         xlabel=panel.test.feature_names[0],
@@ -115,18 +123,27 @@ def draw_boundary(ax: Axes, panel: BoundaryPanel) -> None:
     )
 
 
-def _legend_handles() -> list:
-    handles: list = [Patch(color=REGION_COLOURS[k], label=f"predicted {k}") for k in (0, 1)]
-    handles += [
-        Line2D([], [], ls="", marker="o", color=CLASS_COLOURS[k], label=f"test point, class {k}")
-        for k in (0, 1)
-    ]
-    handles.append(Line2D([], [], ls="", marker="X", color="grey", mec="k", label="misclassified"))
-    handles.append(
-        Line2D([], [], ls="", marker="o", ms=4, color="grey", alpha=0.4, label="training point")
-    )
-    handles.append(Line2D([], [], color="k", lw=1, label="decision boundary"))
-    return handles
+def _marker(colour: str, marker: str = "o", s: float = 36, **style: float | str) -> Line2D:
+    """A legend marker drawn like `scatter(c=colour, marker=marker, s=s, **style)` draws a point
+    (`s` is an area in points², a legend marker's size a width)."""
+    edge = {"edgecolors": "mec", "linewidths": "mew", "alpha": "alpha"}
+    properties = {edge[key]: value for key, value in style.items()}
+    return Line2D([], [], ls="", marker=marker, ms=np.sqrt(s), color=colour, **properties)
+
+
+def _legend_entries() -> tuple[list, list[str]]:
+    """The boundary figure's legend: regions, points as `draw_boundary` draws them (both
+    classes' colours side by side where they share an entry), and the boundary."""
+    handles: list = [Patch(color=REGION_COLOURS[k]) for k in (0, 1)]
+    labels = ["predicted 0", "predicted 1"]
+    handles += [_marker(colour, **POINT_STYLES["test point"]) for colour in CLASS_COLOURS]
+    labels += [f"test point, class {k}" for k in (0, 1)]
+    for kind in ("misclassified", "training point"):
+        handles.append(tuple(_marker(colour, **POINT_STYLES[kind]) for colour in CLASS_COLOURS))
+        labels.append(kind)
+    handles.append(Line2D([], [], color="k", lw=1))
+    labels.append("decision boundary")
+    return handles, labels
 
 
 def sample_notes(panels: Sequence[BoundaryPanel]) -> list[str]:
@@ -160,7 +177,8 @@ def boundary_figure(panels: Sequence[BoundaryPanel]) -> Figure:
     for ax, panel in zip(axes, panels, strict=True):
         draw_boundary(ax, panel)
     figure.legend(
-        handles=_legend_handles(),
+        *_legend_entries(),
+        handler_map={tuple: HandlerTuple(ndivide=None)},
         loc="lower center",
         ncols=4 if len(panels) > 1 else 3,
         fontsize="small",
