@@ -3,6 +3,8 @@ the paired comparison of two models."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -265,7 +267,7 @@ def test_paired_comparison_counts_and_scores_hand_worked():
     assert scores == {
         "nn_only_correct": 33,
         "logreg_only_correct": 7,
-        "mcnemar_p": intervals.mcnemar_exact(33, 7),
+        "mcnemar_log10_p": pytest.approx(math.log10(intervals.mcnemar_exact(33, 7)), rel=1e-14),
         "accuracy_difference": 26 / 80,
         "accuracy_difference_lower": interval.lower,
         "accuracy_difference_upper": interval.upper,
@@ -280,8 +282,25 @@ def test_paired_comparison_without_disagreement():
     y, first, second = paired_predictions(50, 0, 0, 30)
     scores = PairedComparison.from_predictions(y, first, second).scores("a", "b")
     assert (scores["a_only_correct"], scores["b_only_correct"]) == (0, 0)
-    assert scores["mcnemar_p"] == 1.0 and scores["accuracy_difference"] == 0.0
+    assert scores["mcnemar_log10_p"] == 0.0 and scores["accuracy_difference"] == 0.0
     assert scores["accuracy_difference_lower"] < 0 < scores["accuracy_difference_upper"]
+
+
+@pytest.mark.parametrize(
+    ("table", "log10_p"),
+    [
+        ((40, 33, 7, 0), math.log10(4.2277022657798816e-05)),  # the defaults': DVC shows 4e-05
+        ((0, 5000, 0, 0), -4999 * math.log10(2)),  # a p-value of 2 × 2^-5000 underflows to 0
+    ],
+)
+def test_mcnemar_p_value_reads_at_dvcs_precision(table, log10_p):
+    """22.7: `dvc metrics diff` rounds to 5 decimal places, where `compare.mcnemar_p` read 4e-05
+    (and its change 1e-05). Its log10 keeps 5 significant digits there, even for a p-value
+    that underflows."""
+    scores = PairedComparison(*table).scores("nn", "logreg")
+    assert "mcnemar_p" not in scores
+    shown = round(scores["mcnemar_log10_p"], 5)
+    assert shown == pytest.approx(log10_p, abs=1e-5)
 
 
 @pytest.mark.parametrize(

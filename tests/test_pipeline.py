@@ -181,7 +181,7 @@ COMPARE_METRICS = {
     "compare.accuracy_difference_lower",
     "compare.accuracy_difference_upper",
     "compare.logreg_only_correct",
-    "compare.mcnemar_p",
+    "compare.mcnemar_log10_p",
     "compare.nn_only_correct",
 }
 
