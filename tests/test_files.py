@@ -156,6 +156,117 @@ def test_written_files_get_the_mode_open_would_give(tmp_path):
     assert [path.stat().st_mode & 0o777 for path in (made, opened)] == [0o644, 0o644]
 
 
+# --- staged writes: a stage's outputs all or none ----------------------------------------------
+
+
+def test_staged_writes_stay_beside_their_targets_until_the_commit(tmp_path):
+    """Within `staged()` nothing is in place before `commit`, then everything is; a block left
+    without a commit removes its temporary files and keeps the old outputs."""
+    first, second = tmp_path / "a.csv", tmp_path / "sub" / "b.json"
+    first.write_bytes(b"old")
+    with files.staged() as staging:
+        files.write_bytes(first, b"new")
+        files.write_json(second, {"x": 1})
+        assert first.read_bytes() == b"old" and not second.exists()
+        staging.commit()
+    assert (first.read_bytes(), second.read_bytes()) == (b"new", b'{\n  "x": 1\n}\n')
+    with pytest.raises(KeyboardInterrupt), files.staged():
+        files.write_bytes(first, b"newer")
+        raise KeyboardInterrupt
+    assert first.read_bytes() == b"new"
+    assert temporary_files(tmp_path) == []
+
+
+def test_a_rename_failing_during_the_commit_puts_every_old_output_back(tmp_path, monkeypatch):
+    """The second rename fails (the file system changed while the stage ran): the first output
+    gets its old contents back, the second never had one, no temporary file stays."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_bytes(b"old")
+    real_replace = Path.replace
+
+    def failing(self, target):
+        if Path(target) == second:
+            raise OSError(30, "Read-only file system")
+        return real_replace(self, target)
+
+    with files.staged() as staging:
+        files.write_all({first: b"new", second: b"new"})
+        monkeypatch.setattr(Path, "replace", failing)
+        with pytest.raises(OutputError, match=f"cannot write {second}: Read-only file system"):
+            staging.commit()
+    assert first.read_bytes() == b"old" and not second.exists()
+    assert temporary_files(tmp_path) == []
+
+
+# --- output checks before any work ---------------------------------------------------------------
+
+
+def output_fixture(tmp_path: Path, kind: str) -> Path:
+    """An output path of the given kind under tmp_path (the input is tmp_path / "in.csv")."""
+    made = {
+        "a folder": lambda path: path.mkdir(),
+        "a FIFO": os.mkfifo,
+        "a symlink to /dev/null": lambda path: path.symlink_to("/dev/null"),
+        "a symlink to a FIFO": lambda path: (os.mkfifo(tmp_path / "fifo"), path.symlink_to("fifo")),
+        "a symlink to the input": lambda path: path.symlink_to("in.csv"),
+        "a hard link to the input": lambda path: os.link(tmp_path / "in.csv", path),
+    }
+    path = tmp_path / "out.csv"
+    made[kind](path)
+    return path
+
+
+OUTPUT_PROBLEMS = [
+    ("a folder", "cannot write {out}: it is a folder, not a regular file"),
+    ("a FIFO", "cannot write {out}: it is a FIFO, not a regular file"),
+    ("a symlink to /dev/null", "cannot write {out}: it links to a character device, not a "),
+    ("a symlink to a FIFO", "cannot write {out}: it links to a FIFO, not a regular file"),
+    ("a symlink to the input", "--out {out} is the same file as --in: each output must be a "),
+    ("a hard link to the input", "--out {out} is the same file as --in"),
+]
+
+
+@pytest.mark.parametrize(("kind", "message"), OUTPUT_PROBLEMS)
+def test_check_outputs_refuses_what_cannot_become_an_output_of_its_own(tmp_path, kind, message):
+    """A folder, a FIFO, a device (also behind a symlink) or an input's file is refused by name,
+    and nothing is touched."""
+    (tmp_path / "in.csv").write_bytes(b"input")
+    out = output_fixture(tmp_path, kind)
+    with pytest.raises(OutputError) as caught:
+        files.check_outputs({"--out": out}, {"--in": tmp_path / "in.csv"})
+    assert str(caught.value).startswith(message.format(out=out))
+    assert (tmp_path / "in.csv").read_bytes() == b"input"
+
+
+@pytest.mark.parametrize("exists", [False, True])
+@pytest.mark.parametrize("spelling", ["./x.csv", "x.csv", "sub/../x.csv"])
+def test_check_outputs_refuses_one_file_named_twice_however_it_is_spelt(
+    tmp_path, monkeypatch, spelling, exists
+):
+    """Two outputs, or an output and an input, naming one file, there yet or not."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    if exists:
+        (tmp_path / "x.csv").write_bytes(b"x")
+    same = Path(spelling)
+    with pytest.raises(OutputError, match=r"--test .*x\.csv is the same file as --train"):
+        files.check_outputs({"--train": Path("x.csv"), "--test": same}, {})
+    with pytest.raises(OutputError, match=r"--test .*x\.csv is the same file as --dataset"):
+        files.check_outputs({"--test": same}, {"--dataset": Path("x.csv")})
+
+
+def test_check_outputs_accepts_new_files_regular_files_and_symlinks_to_them(tmp_path):
+    """Nothing there yet (folders to be made), a regular file, or a symlink to one (replaced by
+    a file, never written through) is a fine output; a file in a folder's way is not."""
+    (tmp_path / "old.csv").write_bytes(b"old")
+    (tmp_path / "link.csv").symlink_to("old.csv")
+    outputs = {"--a": tmp_path / "new" / "er" / "a.csv", "--b": tmp_path / "old.csv"}
+    files.check_outputs(outputs, {"--params": tmp_path / "params.yaml"})
+    files.check_outputs({"--c": tmp_path / "link.csv"}, {})
+    with pytest.raises(OutputError, match=r"old\.csv is a file, not a folder"):
+        files.check_outputs({"--d": tmp_path / "old.csv" / "d.csv"}, {})
+
+
 # --- JSON ----------------------------------------------------------------------------------------
 
 
