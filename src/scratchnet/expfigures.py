@@ -17,8 +17,6 @@ CHANCE_LABEL = "chance: a coin flip (50 %)"
 MAX_WIDTH = 16.0
 """Inches: the seeds figure widens with its configurations up to this (16,000 pixels at the
 highest resolution compare.py allows)."""
-
-
 INTERVAL_NOTE = "bars: 95 % Wilson intervals of test accuracy"
 
 
@@ -60,8 +58,8 @@ def accuracy_figure(runs: list[Run], sweep: str | None) -> Figure:
     else:
         ax.set_xticks(x, labels=[runs[i].name for i in order], rotation=20)
     base = x[np.flatnonzero(order == 0)[0]]
-    what = f"{sweep}={format_value(values[0])}" if values else runs[0].name
-    ax.axvline(base, color="0.5", linestyle=":", label=f"the baseline ({what})")
+    what = f" ({sweep}={format_value(values[0])})" if values else ""
+    ax.axvline(base, color="0.5", linestyle=":", label=f"the baseline{what}")
     ax.axhline(100 * CHANCE, color="0.3", linestyle="--", linewidth=1, label=CHANCE_LABEL)
     title = f"Accuracy against {sweep}" if values else "Accuracy by experiment"
     ax.set(ylabel="accuracy (%)", title=f"{title} (the baseline included)\n{INTERVAL_NOTE}")
