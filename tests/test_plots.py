@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex, to_rgba
+from matplotlib.lines import Line2D
 
 from scratchnet import curveplot, curves, plots
 from scratchnet.datasets import Dataset
-
-
-def test_first_increase_is_the_first_epoch_above_its_predecessor() -> None:
-    assert curves.first_increase(np.array([3.0, 2.0, 1.0])) is None
-    assert curves.first_increase(np.array([3.0, 2.0, 2.5, 2.0, 2.6])) == 3
 
 
 @pytest.mark.parametrize("epochs", [1, 7, 999, 1000, 1001, 60_000, 100_000_000])
@@ -33,13 +32,123 @@ def test_grid_over_a_constant_feature_still_has_an_extent() -> None:
     assert gy.min() < 3.0 < gy.max()
 
 
-def test_learning_curve_zooms_on_the_first_rise() -> None:
-    cost = np.concatenate([np.linspace(0.7, 0.2, 500), 0.2 + 0.01 * (np.arange(300) % 2)])
+def _falling(epochs: int, start: float = 0.7, end: float = 0.05, scale: float = 0.2) -> np.ndarray:
+    """A converging learning curve: a smooth fall from `start` towards `end`, by a factor e
+    every `scale` of the epochs."""
+    return end + (start - end) * np.exp(-np.arange(epochs) / (scale * epochs))
+
+
+def _alternating(cost: np.ndarray, first: int, height: float) -> np.ndarray:
+    """`cost` with every other epoch from epoch `first` (1-based) on `height` times higher:
+    the two-value alternation of gradient descent at the edge of stability."""
+    cost = cost.copy()
+    cost[first::2] *= 1 + height
+    return cost
+
+
+def _relu_like() -> np.ndarray:
+    """The shape of the relu run at the defaults: a blip at epoch 309, then from epoch 676 on
+    spikes every 40 epochs, from about 0.27 up to 1.2 at first, growing to 2.6 at the end."""
+    cost = _falling(60_000, 0.73, 0.25, scale=0.004)
+    cost[308:312] = cost[307] * np.array([1.0002, 1.0005, 1.0003, 1.0001])
+    spikes = np.arange(675, 60_000, 40)
+    cost[spikes] = np.linspace(1.2, 2.6, spikes.size)
+    return cost
+
+
+def test_a_converging_curve_has_no_climb_and_a_final_cost() -> None:
+    """Nothing climbs, or only by rounding-sized amounts: the zoom shows the last epochs."""
+    cost = _falling(5_000)
+    wiggled = cost * (1 + 1e-5 * (np.arange(cost.size) % 2))
+    assert curves.main_climb(cost) is curves.main_climb(wiggled) is None
+    assert curves.tail_range(cost) is curves.tail_range(wiggled) is None
+    assert curves.zoom_window(cost.size, None) == (5_000 - curves.ZOOM_EPOCHS + 1, 5_000)
+    figure = curveplot.learning_curve_figure(cost, "title")
+    assert figure.axes[0].get_legend().get_texts()[0].get_text() == f"final cost {cost[-1]:#.3g}"
+    assert figure.axes[1].get_title() == "last epochs: the cost never climbed 0.1%"
+
+
+def test_an_oscillation_is_found_at_its_onset() -> None:
+    """A 3 % alternation from epoch 502 on: the climb starts at epoch 501, the best before it."""
+    cost = _alternating(_falling(20_000), 501, 0.03)
+    climb = curves.main_climb(cost)
+    assert climb == curves.Climb(start=501, reached=502, low=cost[500])
+    low, high = curves.zoom_window(cost.size, climb)
+    assert (low, high) == (501 - curves.ZOOM_EPOCHS // 4, 501 - curves.ZOOM_EPOCHS // 4 + 119)
+
+
+def test_a_blip_before_an_oscillation_is_passed_over() -> None:
+    """A one-epoch rise of 2 % at epoch 200, then a 30 % alternation from epoch 3,002: the zoom
+    goes to the alternation, not to the blip (which a first rise of the cost would pick)."""
+    cost = _alternating(_falling(20_000), 3_001, 0.3)
+    cost[199] = cost[198] * 1.02
+    climb = curves.main_climb(cost)
+    assert climb is not None and (climb.start, climb.reached) == (3_001, 3_002)
+
+
+def test_the_relu_case_zooms_on_the_first_large_spike_and_reports_the_swing() -> None:
+    """The blip at epoch 309 is passed over, and so is the largest spike, at the end: the zoom
+    shows where the swings begin; the legend gives the range of the last 10 % of the epochs
+    instead of the last epoch's cost, a chance pick."""
+    cost = _relu_like()
+    climb = curves.main_climb(cost)
+    assert climb is not None and (climb.start, climb.reached) == (675, 676)
+    tail = cost[-6_000:]
+    assert curves.tail_range(cost) == (tail.min(), tail.max())
     figure = curveplot.learning_curve_figure(cost, "title")
     whole, zoom = figure.axes
-    assert "epoch 502" in zoom.get_title()  # cost[500] = cost[499] = 0.2; cost[501] = 0.21
-    assert zoom.get_xlim()[0] < 502 < zoom.get_xlim()[1]
+    legend = [text.get_text() for text in whole.get_legend().get_texts()]
+    assert legend[0] == f"last 10 % of epochs: cost {tail.min():#.3g}–{tail.max():#.3g}"
+    _, high = curves.zoom_window(cost.size, climb)
+    top = cost[674:high].max()  # the spikes at epochs 676 and 716 (1.2, 1.202)
+    assert zoom.get_title() == f"cost climbs {cost[674]:#.4g} → {top:#.4g} after epoch 675"
+
+
+def test_a_slow_climb_widens_the_zoom_to_show_it() -> None:
+    """The cost climbs 40 % over 400 epochs from epoch 1,000: the zoom spans all of it."""
+    cost = _falling(5_000)
+    cost[1_000:1_400] = cost[999] * np.linspace(1.001, 1.4, 400)
+    climb = curves.main_climb(cost)
+    assert climb is not None and climb.start == 1_000
+    low, high = curves.zoom_window(cost.size, climb)
+    assert low < 1_000 and high > climb.reached
+
+
+def test_learning_curve_panels_say_log_scale_and_mark_the_zoomed_epochs() -> None:
+    cost = _alternating(_falling(20_000), 501, 0.03)
+    whole, zoom = curveplot.learning_curve_figure(cost, "title").axes
     assert whole.get_xscale() == whole.get_yscale() == "log"
+    assert "log scale" in whole.get_xlabel() and "log scale" in whole.get_ylabel()
+    (span,) = whole.patches
+    low, high = curves.zoom_window(cost.size, curves.main_climb(cost))
+    assert (span.get_x(), span.get_x() + span.get_width()) == (low, high)
+    epochs = np.concatenate([line.get_xdata() for line in zoom.lines])
+    assert (epochs.min(), epochs.max()) == (low, high)
+
+
+def test_envelope_keeps_each_buckets_lowest_and_highest_cost() -> None:
+    cost = np.random.default_rng(3).random(10_000)
+    for starts in (curves.log_buckets(cost.size, 300), curves.linear_buckets(cost.size, 300)):
+        assert starts[0] == 0 and np.all(np.diff(starts) > 0) and starts.size <= 300
+        lowest, highest = curves.envelope(cost, starts)
+        buckets = np.split(cost, starts[1:])
+        assert np.array_equal(lowest, [bucket.min() for bucket in buckets])
+        assert np.array_equal(highest, [bucket.max() for bucket in buckets])
+    assert np.array_equal(curves.linear_buckets(50, 300), np.arange(50))
+
+
+def test_learning_curve_figure_memory_does_not_grow_with_the_epochs() -> None:
+    """10,000,000 epochs (an 80 MB history): the figure allocates under 16 MiB on top, however
+    much the cost swings (min and max per bucket of epochs; the climbs in blocks)."""
+    cost = np.full(10_000_000, 0.5)
+    cost[1::2] = 0.7
+    tracemalloc.start()
+    try:
+        curveplot.learning_curve_figure(cost, "title")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20
 
 
 def test_a_panel_shown_in_two_figures_scores_its_grid_once() -> None:
@@ -62,9 +171,14 @@ def _sigmoid_of_first(x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-x[:, 0]))
 
 
+def _scatters(ax: Axes) -> list[PathCollection]:
+    """The scatters of a boundary panel: training by class, then test right/wrong."""
+    return [c for c in ax.collections if isinstance(c, PathCollection)]
+
+
 def _points(ax: Axes) -> list[np.ndarray]:
     """The scattered points of a boundary panel: training by class, then test right/wrong."""
-    return [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
+    return [c.get_offsets() for c in _scatters(ax)]
 
 
 def test_boundary_axes_are_named_after_the_features() -> None:
@@ -100,6 +214,29 @@ def test_large_sets_are_drawn_as_a_seeded_sample_that_the_legend_names() -> None
         f"test points: {shown} of {n_test:,} shown, a random sample\n"
         f"training points: {shown} of {n_train:,} shown, a random sample"
     )
+
+
+def test_boundary_legend_draws_each_kind_of_point_as_the_panels_do() -> None:
+    """Every legend marker has the colour, size and transparency of points the panel draws
+    (misclassified and training points in both class colours, not grey), and every kind of
+    point drawn has its marker."""
+    x = np.array([[-1.0, 0.0], [1.0, 0.0], [1.0, 1.0], [-1.0, 1.0]])
+    data = Dataset(x, np.array([0, 1, 0, 1]))  # the last two on the wrong side of x1 = 0
+    panel = plots.BoundaryPanel("p", _sigmoid_of_first, data, 0.5, x, 5, data)
+    figure = plots.boundary_figure([panel])
+
+    def look(colour: object, size: float) -> tuple[str, float]:
+        return to_hex(colour, keep_alpha=True), round(size, 9)
+
+    drawn = {look(c.get_facecolor()[0], c.get_sizes()[0]) for c in _scatters(figure.axes[0])}
+    markers = [
+        line for line in figure.legends[0].findobj(Line2D) if line.get_marker() not in ("None", "")
+    ]
+    shown = {
+        look(to_rgba(m.get_markerfacecolor(), m.get_alpha()), m.get_markersize() ** 2)
+        for m in markers
+    }
+    assert shown == drawn and len(drawn) == 6
 
 
 def test_small_sets_are_drawn_whole_without_a_sample_note() -> None:
