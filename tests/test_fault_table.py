@@ -148,6 +148,21 @@ def full_disk(f: Feed) -> Path:
     return folder
 
 
+def fifo(f: Feed, name: str) -> Path:
+    path = f.folder / name
+    os.mkfifo(path)
+    return path
+
+
+def link(f: Feed, name: str, target: Path, hard: bool = False) -> Path:
+    path = f.folder / name
+    if hard:
+        path.hardlink_to(target)
+    else:
+        path.symlink_to(target)
+    return path
+
+
 def nested_json(depth: int) -> str:
     return "[" * depth + "]" * depth
 
@@ -535,6 +550,39 @@ FAULTS: dict[str, Fault] = {
     ),
     "output: a folder where the file should be": Fault(
         "train_logreg", lambda f: {"model": f.directory("taken")}, r"cannot write .*taken"
+    ),
+    "output: a FIFO": Fault(
+        "train_logreg",
+        lambda f: {"model": fifo(f, "model.npz")},
+        r"cannot write .*model\.npz: it is a FIFO, not a regular file",
+    ),
+    "output: a symlink to /dev/null": Fault(
+        "train_nn",
+        lambda f: {"model": link(f, "nn.npz", Path("/dev/null"))},
+        r"cannot write .*nn\.npz: it links to a character device, not a regular file",
+    ),
+    "output: the file of an input": Fault(
+        "split",
+        lambda f: (
+            {"dataset": f.file("d.csv", f.good("data/raw/dataset.csv").read_bytes())}
+            | {"test": link(f, "t.csv", f.folder / "d.csv", hard=True)}
+        ),
+        r"--test .*t\.csv is the same file as --dataset",
+    ),
+    "output: two outputs, one file": Fault(
+        "split",
+        lambda f: {"train": f.folder / "same.csv", "test": link(f, "t.csv", f.folder / "same.csv")},
+        r"--test .*t\.csv is the same file as --train",
+    ),
+    "output: the last one blocked (a file where its folder should be)": Fault(
+        "evaluate",
+        lambda f: {"metrics": f.file("blocker", "") / "metrics.json"},
+        r"cannot write .*blocker/metrics\.json: .*blocker is a file, not a folder",
+    ),
+    "output: the second figure on a full disk": Fault(
+        "plot",
+        lambda f: {"learning_curve": full_disk(f) / "learning_curve.png"},
+        r"cannot write .*full/learning_curve\.png: No space left on device",
     ),
     # numerics
     "numerics: diverging learning rate": Fault(
