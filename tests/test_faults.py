@@ -230,7 +230,7 @@ def test_interrupted_stage_ends_in_one_line_and_writes_nothing(
     messages = [line for line in stderr.splitlines() if not line.startswith("import time:")]
     assert len(messages) == 1, stderr
     assert messages[0].startswith("train_nn: ")
-    assert "no output was half-written" in messages[0]
+    assert "no output was written" in messages[0]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
 
 
@@ -278,3 +278,143 @@ def test_ctrl_c_during_dvc_repro_is_undone_by_the_run_cache(restored: Project) -
         process.stdout.read()
         assert process.wait(timeout=60) != 0
     assert temporary_files(project) == []
+
+
+def test_params_edited_while_training_stop_the_stage_before_it_writes(
+    project: Project, tmp_path: Path
+) -> None:
+    """`nn.hidden_units` edited while train_nn trains: one line naming the key and both values,
+    exit 1, no model (DVC would have recorded 5 units for a 40-unit model)."""
+    params = tmp_path / "params.yaml"
+    text = re.sub(r"epochs: \d+", "epochs: 4000", project.read("params.yaml").decode())
+    params.write_text(text)
+    command = stage_command(project, "train_nn", params=params, model=tmp_path / "nn.npz")
+    with subprocess.Popen(
+        command, cwd=project.root, env=project.env, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        assert first.startswith("epoch"), first
+        params.write_text(text.replace("hidden_units: 40", "hidden_units: 5"))
+        stderr = process.stderr.read()
+        assert process.wait(timeout=120) == 1, stderr
+    messages = [line for line in stderr.splitlines() if not line.startswith("epoch")]
+    assert messages == [
+        f"train_nn: error: {params} changed while the stage ran (nn.hidden_units: 40 -> 5); "
+        "nothing was written; run it again"
+    ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_params_edited_during_dvc_repro_are_never_recorded_for_the_old_run(
+    restored: Project,
+) -> None:
+    """The issue's case: params edited while `dvc repro` trains. The stage fails, so dvc.lock
+    keeps no record of a 40-unit model under hidden_units 5 and the run-cache none to spread."""
+    project = restored
+    project.set_params(nn={"epochs": 4000, "log_every": 100, "seed": 71})
+    runs = project.root / ".dvc" / "cache" / "runs"
+    runs_before = sorted(runs.rglob("*"))
+    with subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro"],
+        cwd=project.root,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("epoch"):
+                break
+        project.set_params(nn={"hidden_units": 5})
+        output = process.stdout.read()
+        assert process.wait(timeout=300) != 0, output
+    assert (
+        "train_nn: error: params.yaml changed while the stage ran (nn.hidden_units: 40 -> 5)"
+        in output
+    )
+    assert not (project.root / "models" / "nn.npz").exists()
+    assert sorted(runs.rglob("*")) == runs_before
+
+
+def test_plot_interrupted_while_drawing_its_second_figure_leaves_neither(
+    project: Project, tmp_path: Path
+) -> None:
+    """SIGINT once the first figure is made (its temporary file there), while the second is
+    drawn: exit 130, one line, no figure and no temporary file."""
+    out = tmp_path / "figures"
+    paths = {"comparison": out / "comparison.png", "learning_curve": out / "learning_curve.png"}
+    command = stage_command(project, "plot", **paths)
+    with subprocess.Popen(
+        command, cwd=project.root, env=project.env, stderr=subprocess.PIPE, text=True
+    ) as process:
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*comparison.png*")) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(0.05)  # the first figure is written; the second takes far longer to draw
+        process.send_signal(signal.SIGINT)
+        assert process.stderr is not None
+        stderr = process.stderr.read()
+        assert process.wait(timeout=30) == 130, stderr
+    assert list(out.iterdir()) == []
+    assert stderr == f"plot: interrupted (signal {signal.SIGINT:d}); no output was written\n"
+
+
+SHUTDOWN_SIGNAL = """
+import os, signal, time
+
+
+class _SignalAtShutdown:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+
+
+_kept = _SignalAtShutdown()
+"""
+"""A sitecustomize module whose object, torn down with the modules as the interpreter shuts
+down, sends the process SIGTERM: a signal in the last milliseconds of a stage, every time."""
+
+
+def test_a_signal_during_shutdown_cannot_end_a_stage_without_a_line(
+    project: Project, tmp_path: Path
+) -> None:
+    """A stage ends by os._exit once its line is out: no interpreter shutdown, during which a
+    signal would end it silently (status -15 and nothing on stderr)."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(SHUTDOWN_SIGNAL)
+    env = {
+        **project.env,
+        "PYTHONPATH": f"{tmp_path / 'site'}{os.pathsep}{project.env['PYTHONPATH']}",
+    }
+    command = stage_command(project, "train_logreg", model=tmp_path / "logreg.npz")
+    result = subprocess.run(
+        command, cwd=project.root, env=env, capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, ""), result
+    assert result.stdout.startswith("train_logreg: wrote ")
+    assert (tmp_path / "logreg.npz").exists()
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+def test_every_line_survives_a_locale_without_the_characters_it_prints(
+    project: Project, tmp_path: Path, encoding: str
+) -> None:
+    """Paths with a character the locale cannot encode (€) print escaped, never a traceback:
+    the error line, and the line saying what was written."""
+    env = {**project.env, "PYTHONIOENCODING": encoding}
+    missing = stage_command(project, "train_logreg", train=tmp_path / "€.csv")
+    result = subprocess.run(
+        missing, cwd=project.root, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1, result.stderr
+    not_found = f"{tmp_path}/\\u20ac.csv not found: run the stage that writes it first"
+    assert result.stderr == f"train_logreg: error: {not_found} (dvc repro)\n"
+    written = stage_command(project, "train_logreg", model=tmp_path / "€.npz")
+    result = subprocess.run(
+        written, cwd=project.root, env=env, capture_output=True, text=True, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    assert result.stdout.startswith(f"train_logreg: wrote {tmp_path}/\\u20ac.npz (")
+    assert (tmp_path / "€.npz").exists()
