@@ -84,6 +84,24 @@ def test_queued_sweep_runs_in_parallel_and_is_compared(project: Project) -> None
     assert "unrelated" not in table and "learning_rate" not in table and "seed" not in table
     assert all("% (" in row.split("|")[4] for row in rows)  # "91.25% (83.0–95.7%)"
     assert (out_dir / "hidden_units.png").read_bytes().startswith(b"\x89PNG")
+    left_out = [line for line in result.stderr.splitlines() if " left out: " in line]
+    assert len(left_out) == len(SEEDS) + 1, result.stderr  # each named, with the reason
+    assert all(line.endswith("does not change nn.hidden_units") for line in left_out)
+    assert any(line.startswith("compare: unrelated left out") for line in left_out)
+
+
+def test_no_arguments_ranks_every_experiment_in_80_columns(project: Project) -> None:
+    """`compare.py` alone: the baseline and every experiment (sizes, seeds, the unrelated run),
+    best network first, each with both accuracies and what it changed, in 80 columns."""
+    result = project.run(sys.executable, "tools/compare.py")
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    rows = lines[4:]
+    assert len(rows) == 1 + len(SIZES) + len(SEEDS) + 1
+    accuracies = [float(row.split()[1]) for row in rows]
+    assert accuracies == sorted(accuracies, reverse=True)
+    [unrelated] = [row for row in rows if row.startswith("unrelated")]
+    assert unrelated.endswith("learning_rate=0.3") and unrelated.count("(") == 2
 
 
 def test_seed_replicates_are_summarised_per_configuration(project: Project) -> None:
@@ -96,7 +114,7 @@ def test_seed_replicates_are_summarised_per_configuration(project: Project) -> N
     assert table == result.stdout
     [row] = table.splitlines()[2:]
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert cells[:3] == ["baseline", "3", "split.seed, nn.seed"]
+    assert cells[:3] == ["the baseline", "3", "split.seed, nn.seed"]
 
     shown = json.loads(project.dvc("exp", "show", "--json").stdout)
     baseline = next(entry for entry in shown if entry["rev"] != "workspace")
