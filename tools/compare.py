@@ -23,12 +23,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from matplotlib.figure import Figure
-
-from scratchnet import experiments, expfigures, exptables, files, plots
+from scratchnet import experiments, exptables, files
 from scratchnet.errors import DataError, ScratchnetError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_EXP_SHOW_BYTES = 64 << 20
 """A saved `dvc exp show --json` may be this large (about 30,000 experiments)."""
@@ -77,6 +78,8 @@ def _count(number: int, thing: str) -> str:
 
 def report(baseline: experiments.Baseline, args: argparse.Namespace) -> Report:
     """The report the arguments ask for: seeds, a sweep or named experiments."""
+    from scratchnet import expfigures  # matplotlib: only the reports that draw pay for it
+
     if args.seeds:
         groups, notes = experiments.seed_groups(baseline)
         runs = sum(len(group.runs) for group in groups)
@@ -156,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
             for note in baseline.left_out:
                 print(f"compare: {note}", file=sys.stderr)
             return
+        from scratchnet import plots
+
         result = report(baseline, args)
         out = args.out or Path("reports/seeds" if args.seeds else "reports/sweep")
         outputs = {
