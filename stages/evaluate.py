@@ -11,9 +11,16 @@ import _stage
 def main(args: argparse.Namespace) -> str:
     from scratchnet import curves, files, metrics, modelfiles, params, paramsfile, tables
 
-    config = paramsfile.read_section(args.params, params.EvaluateParams)
+    settings = paramsfile.read_params(args.params)
+    config = paramsfile.section(settings, params.EvaluateParams)
     train, test = tables.read_split(args.train, args.test)
-    trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
+    trained, classifiers = modelfiles.read_both(
+        args.nn,
+        args.logreg,
+        args.scaler,
+        paramsfile.section(settings, params.NNParams),  # what the models must be trained with
+        paramsfile.section(settings, params.LogRegParams),
+    )
     document, roc_rows, predicted = {}, [], {}
     for name, classifier in classifiers.items():
         test_logit = classifier.logit(test.x)
@@ -45,7 +52,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
-        reads=["evaluate"],
+        reads=["evaluate", "nn", "logreg"],
         **_stage.INPUTS,
         metrics=_stage.Output("metrics to write (JSON: one object per model, one comparing them)"),
         learning_curve=_stage.Output("the network's learning curve, sampled, to write (CSV)"),

@@ -1,4 +1,6 @@
-"""Stage `generate`: draw the data set named by `data.kind`, or take your own CSV file."""
+"""Stage `generate`: draw the data set named by `data.kind`, or take your own CSV file (`data.kind:
+own`, the file `data.file` names). Checks every params section's name first: a section no
+stage reads (a typo) is refused here, at the start of the pipeline."""
 
 from __future__ import annotations
 
@@ -10,23 +12,24 @@ import _stage
 
 def main(args: argparse.Namespace) -> str:
     from scratchnet import datasets, params, paramsfile, tables
-    from scratchnet.errors import ParamsError
+    from scratchnet.errors import DataError
 
-    config = paramsfile.read_section(args.params, params.DataParams)
-    if config.own_data is None:
+    document = paramsfile.read_params(args.params)
+    paramsfile.check_sections(document)
+    config = paramsfile.section(document, params.DataParams)
+    if config.kind != params.OWN_KIND:
         data = datasets.generate(config)
     else:
-        source = Path(config.own_data)
-        if not source.resolve().is_relative_to(args.own_data.resolve()):
-            raise ParamsError(
-                f"data.kind = {config.kind!r}: your own data must be a file in {args.own_data}/, "
-                "which this stage depends on, so that DVC reruns it when the file changes"
+        source = Path(str(config.file))
+        if not source.exists():
+            raise DataError(
+                f"data.file = {config.file!r}: no such file (a queued `dvc exp run` sees only "
+                "files git tracks: commit or `git add` it)"
             )
-        if not source.is_file():
-            raise ParamsError(f"data.kind = {config.kind!r}: no such file")
         data = tables.read_own_dataset(source, config)
     tables.write_dataset(args.dataset, data)
-    return f"{args.dataset} ({len(data)} rows, {data.n_features} features, {config.kind})"
+    shown = config.file if config.kind == params.OWN_KIND else config.kind
+    return f"{args.dataset} ({len(data)} rows, {data.n_features} features, {shown})"
 
 
 if __name__ == "__main__":
@@ -34,6 +37,5 @@ if __name__ == "__main__":
         main,
         __doc__,
         reads=["data"],
-        own_data="folder for your own data sets (a data.kind ending in .csv names a file there)",
         dataset=_stage.Output("CSV to write (the features by name, then the label as 0/1)"),
     )

@@ -16,7 +16,13 @@ def main(args: argparse.Namespace) -> str:
     config = paramsfile.section(document, params.PlotParams)
     threshold = paramsfile.section(document, params.EvaluateParams).threshold
     train, test = tables.read_split(args.train, args.test)
-    trained, classifiers = modelfiles.read_both(args.nn, args.logreg, args.scaler)
+    trained, classifiers = modelfiles.read_both(
+        args.nn,
+        args.logreg,
+        args.scaler,
+        paramsfile.section(document, params.NNParams),  # what the models must be trained with
+        paramsfile.section(document, params.LogRegParams),
+    )
     models = []
     for name, classifier in classifiers.items():
         accuracy = files.read_number(args.metrics, name, "accuracy")
@@ -40,7 +46,7 @@ if __name__ == "__main__":
     _stage.run(
         main,
         __doc__,
-        reads=["plot", "evaluate.threshold"],
+        reads=["plot", "evaluate.threshold", "nn", "logreg"],
         **_stage.INPUTS,
         metrics="metrics written by evaluate (JSON)",
         comparison=_stage.Output("both models side by side to write (PNG)"),

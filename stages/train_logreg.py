@@ -14,7 +14,7 @@ def main(args: argparse.Namespace) -> str:
     train = tables.read_dataset(args.train)
     x = modelfiles.read_scaler(args.scaler).transform(train.x)
     model = logreg.fit(x, train.y, config)
-    modelfiles.write_logistic(args.model, model)
+    modelfiles.write_logistic(args.model, model, config)
     return f"{args.model} ({model.iterations} Newton steps)"
 
 

@@ -17,6 +17,14 @@ DVC_YAML = YAML(typ="safe").load((ROOT / "dvc.yaml").read_text())
 STAGES = DVC_YAML["stages"]
 CODE = {"stages/_stage.py", "src/scratchnet"}
 """Code every stage runs besides its own script."""
+PARAMS = paramsfile.read_params(ROOT / "params.yaml")
+TEMPLATE = re.compile(r"\$\{(\w+)\.(\w+)\}")
+"""DVC's `${section.key}`: a path a param names (rendered from params.yaml)."""
+
+
+def rendered(path: str) -> str:
+    """`path` with each `${section.key}` replaced by its value in params.yaml, as DVC does."""
+    return TEMPLATE.sub(lambda found: PARAMS[found[1]][found[2]], path)
 
 
 def entries(stage: dict, kind: str) -> set[str]:
@@ -31,7 +39,7 @@ def outputs(stage: dict) -> set[str]:
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_cmd_passes_every_declared_path_and_no_other(name: str) -> None:
     """`python stages/<name>.py --opt PATH ...`: the PATHs are exactly the stage's data deps and
-    outputs, so the script needs no second copy of any path."""
+    outputs but those a param names, so the script needs no second copy of any path."""
     stage = STAGES[name]
     command = shlex.split(stage["cmd"])
     assert command[:2] == ["python", f"stages/{name}.py"]
@@ -39,7 +47,8 @@ def test_cmd_passes_every_declared_path_and_no_other(name: str) -> None:
     assert all(option.startswith("--") for option in options), command
     script = f"stages/{name}.py"
     assert {script} | CODE <= entries(stage, "deps")
-    assert set(paths) == entries(stage, "deps") - {script} - CODE | outputs(stage)
+    named_by_params = {dep for dep in entries(stage, "deps") if TEMPLATE.search(dep)}
+    assert set(paths) == entries(stage, "deps") - {script} - CODE - named_by_params | outputs(stage)
     assert len(paths) == len(set(paths))
 
 
@@ -81,10 +90,23 @@ def test_every_source_a_stage_reads_is_tracked_by_git() -> None:
             ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.split()
     )
-    sources = set().union(*(entries(stage, "deps") for stage in STAGES.values())) - produced
+    sources = {rendered(dep) for stage in STAGES.values() for dep in entries(stage, "deps")}
+    sources -= produced
     untracked = {
         source
         for source in sources
         if source not in tracked and not any(t.startswith(f"{source}/") for t in tracked)
     }
     assert untracked == set()
+
+
+def test_generate_depends_on_the_one_file_data_file_names() -> None:
+    """`generate` depends on `${data.file}` (a file DVC hashes alone), not on the data/own/
+    folder, whose every file DVC would hash: a FIFO there would hang every dvc command, and any
+    file added there would rerun generate. Its own data is the file the params name, so the
+    dependency is what it reads, and no path is on its command line."""
+    deps = entries(STAGES["generate"], "deps")
+    assert "${data.file}" in deps
+    assert deps - {"${data.file}"} == {"stages/generate.py"} | CODE
+    assert (ROOT / rendered("${data.file}")).is_file()
+    assert "data.file" not in STAGES["generate"]["cmd"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import io
 import json
+import struct
 import warnings
 import zipfile
 from pathlib import Path
@@ -15,12 +17,14 @@ import pytest
 from scratchnet import modelfiles, nn, training
 from scratchnet.errors import ModelFileError
 from scratchnet.logreg import LogisticModel
-from scratchnet.params import MAX_FEATURES, NNParams
+from scratchnet.params import MAX_FEATURES, LogRegParams, NNParams
 from scratchnet.split import Standardizer
 
 XOR = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]]), np.array([0, 0, 1, 1])
 LOGISTIC = LogisticModel(-0.25, np.array([1.5, -2.75]), 6, 3.0e-12, False)
 SCALER = Standardizer(np.array([-0.026, 1.0 / 3.0]), np.array([2.029, 0.1]))
+LOGREG = LogRegParams(max_iter=100, tol=1e-10)
+"""The `logreg` params the logistic files here were written with."""
 
 
 def error_message(error: type[Exception], call, path: Path) -> str:
@@ -39,7 +43,12 @@ def fit_network(
         x, y = XOR
     else:
         x, y = np.random.default_rng(n_features).normal(size=(8, n_features)), np.arange(8) % 2
-    return training.fit(x, y, NNParams(3, activation, 4, 0.5, "normal", 0.5, 3, 1, dtype))
+    return training.fit(x, y, nn_params(dtype, activation))
+
+
+def nn_params(dtype: str = "float64", activation: str = "tanh") -> NNParams:
+    """The `nn` params of `fit_network`."""
+    return NNParams(3, activation, 4, 0.5, "normal", 0.5, 3, 1, dtype)  # type: ignore[arg-type]
 
 
 def logistic_model(n_features: int) -> LogisticModel:
@@ -49,7 +58,7 @@ def logistic_model(n_features: int) -> LogisticModel:
 
 WRITERS = {
     "nn": lambda path: modelfiles.write_network(path, fit_network()),
-    "logreg": lambda path: modelfiles.write_logistic(path, LOGISTIC),
+    "logreg": lambda path: modelfiles.write_logistic(path, LOGISTIC, LOGREG),
     "scaler": lambda path: modelfiles.write_scaler(path, SCALER),
 }
 READERS = {
@@ -119,7 +128,7 @@ def test_network_of_any_width_round_trips(tmp_path, n_features):
 def test_logistic_round_trip(tmp_path, separated):
     """A logistic file gives back its intercept (a float), coefficients and fit summary."""
     model = LogisticModel(0.125, np.array([-1.0 / 3.0, 2.5]), 9, 1.0 / 7.0, separated)
-    modelfiles.write_logistic(tmp_path / "logreg.npz", model)
+    modelfiles.write_logistic(tmp_path / "logreg.npz", model, LOGREG)
     back = modelfiles.read_logistic(tmp_path / "logreg.npz", 2)
     assert (back.intercept, type(back.intercept)) == (0.125, float)
     assert back.coef.tobytes() == model.coef.tobytes()
@@ -130,7 +139,7 @@ def test_logistic_round_trip(tmp_path, separated):
 def test_logistic_of_any_width_round_trips(tmp_path, n_features):
     """A logistic model of 1, 2 or 7 coefficients reads back bit for bit."""
     model = logistic_model(n_features)
-    modelfiles.write_logistic(tmp_path / "logreg.npz", model)
+    modelfiles.write_logistic(tmp_path / "logreg.npz", model, LOGREG)
     back = modelfiles.read_logistic(tmp_path / "logreg.npz", n_features)
     assert back.coef.shape == (n_features,)
     assert back.coef.tobytes() == model.coef.tobytes()
@@ -151,7 +160,7 @@ def test_scaler_round_trip(tmp_path, n_features):
 def test_model_read_with_another_width_is_refused(tmp_path, written_width, read_width):
     """A model read with the wrong n_features is a ModelFileError naming both shapes."""
     modelfiles.write_network(tmp_path / "nn.npz", fit_network(n_features=written_width))
-    modelfiles.write_logistic(tmp_path / "logreg.npz", logistic_model(written_width))
+    modelfiles.write_logistic(tmp_path / "logreg.npz", logistic_model(written_width), LOGREG)
     message = error_message(
         ModelFileError, lambda p: modelfiles.read_network(p, read_width), tmp_path / "nn.npz"
     )
@@ -167,7 +176,7 @@ def write_all(folder: Path, n_features: int, scaler_width: int | None = None) ->
     width = scaler_width or n_features
     paths = [folder / "nn.npz", folder / "logreg.npz", folder / "scaler.npz"]
     modelfiles.write_network(paths[0], fit_network(n_features=n_features))
-    modelfiles.write_logistic(paths[1], logistic_model(n_features))
+    modelfiles.write_logistic(paths[1], logistic_model(n_features), LOGREG)
     modelfiles.write_scaler(paths[2], Standardizer(np.full(width, 0.5), np.full(width, 2.0)))
     return paths
 
@@ -175,7 +184,8 @@ def write_all(folder: Path, n_features: int, scaler_width: int | None = None) ->
 @pytest.mark.parametrize("n_features", [1, 7])
 def test_read_both_gives_both_classifiers_scoring_raw_features(tmp_path, n_features):
     """read_both gives both classifiers, each scaling raw features before its model."""
-    trained, classifiers = modelfiles.read_both(*write_all(tmp_path, n_features))
+    paths = write_all(tmp_path, n_features)
+    trained, classifiers = modelfiles.read_both(*paths, nn_params(), LOGREG)
     assert sorted(classifiers) == ["logreg", "nn"]
     x = np.random.default_rng(0).normal(size=(5, n_features))
     scaled = (x - 0.5) / 2.0
@@ -190,7 +200,9 @@ def test_read_both_gives_both_classifiers_scoring_raw_features(tmp_path, n_featu
 def test_read_both_refuses_models_of_another_width_than_the_scaler(tmp_path):
     """A scaler of 3 features with models of 2 is a ModelFileError naming the network file."""
     paths = write_all(tmp_path, 2, scaler_width=3)
-    message = error_message(ModelFileError, lambda _: modelfiles.read_both(*paths), paths[0])
+    message = error_message(
+        ModelFileError, lambda _: modelfiles.read_both(*paths, nn_params(), LOGREG), paths[0]
+    )
     assert "w1 has shape (3, 2), expected (3, 3)" in message
 
 
@@ -214,6 +226,29 @@ def test_model_file_of_another_kind_is_refused(tmp_path, written, read):
     WRITERS[written](tmp_path / "model.npz")
     message = error_message(ModelFileError, READERS[read], tmp_path / "model.npz")
     assert f"holds a {written!r} model, expected {read!r}" in message
+
+
+TRAINED_WITH_OTHER_PARAMS = [
+    ({"hidden_units": 5}, {}, "nn.npz was trained with nn.hidden_units = 3, but the params say 5"),
+    ({"learning_rate": 0.25}, {}, "nn.learning_rate = 0.5, but the params say 0.25"),
+    ({"l2": 0.5}, {}, "nn.l2 = 0.0, but the params say 0.5: run train_nn again (dvc repro)"),
+    ({}, {"tol": 1e-6}, "logreg.npz was trained with logreg.tol = 1e-10, but the params say 1e-06"),
+    ({}, {"l2": 2.0}, "logreg.l2 = 0.0, but the params say 2.0: run train_logreg again"),
+]
+
+
+@pytest.mark.parametrize(("nn_changes", "logreg_changes", "problem"), TRAINED_WITH_OTHER_PARAMS)
+def test_a_model_trained_with_other_params_than_the_stage_is_told_is_refused(
+    tmp_path, nn_changes, logreg_changes, problem
+):
+    """read_both refuses a model whose recorded params differ from those it is given (as
+    dvc.lock records them), naming the file, the first differing key and both values."""
+    paths = write_all(tmp_path, 2)
+    nn_config = dataclasses.replace(nn_params(), **nn_changes)
+    logreg_config = dataclasses.replace(LOGREG, **logreg_changes)
+    with pytest.raises(ModelFileError) as caught:
+        modelfiles.read_both(*paths, nn_config, logreg_config)
+    assert problem in str(caught.value)
 
 
 # --- defects -------------------------------------------------------------------------------------
@@ -258,6 +293,8 @@ DEFECTS = [
     ("logreg", "norm-inf", edit_meta(gradient_norm=float("inf")), "gradient_norm = inf must be"),
     ("logreg", "separated-int", edit_meta(separated=0), "separated = 0 must be true or false"),
     ("logreg", "no-separated", edit_meta(separated=...), "separated = None must be true or"),
+    ("logreg", "no-params", edit_meta(logreg=...), "params section 'logreg' must be a mapping"),
+    ("logreg", "zero-tol", edit_meta("logreg", tol=0.0), "logreg.tol = 0.0 is out of range"),
     ("logreg", "nan-coef", edit(coef=np.array([1.0, np.nan])), "coef must hold finite numbers"),
     ("logreg", "0d-intercept", edit(intercept=np.array(0.5)), "intercept has shape (), expected"),
     ("logreg", "no-intercept", edit(intercept=...), "holds arrays ['coef']"),
@@ -323,6 +360,71 @@ def test_a_file_that_is_not_a_model_file_is_refused_without_leaking_its_handle(t
         error_message(ModelFileError, READERS["nn"], path)
         gc.collect()
     assert [w for w in caught_warnings if issubclass(w.category, ResourceWarning)] == []
+
+
+def zip_structure(content: bytes, members: int = 2) -> list[int]:
+    """Offsets of every byte of the zip structure of a model file's first `members` members
+    (the meta member, then an array): their local headers (names and extra fields included)
+    and central-directory entries, and the end record. The other members' structures repeat
+    these field for field."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        infos = archive.infolist()
+        central = archive.start_dir
+    assert infos[0].filename == "meta.npy"
+    offsets = []
+    for info in infos[:members]:
+        start = info.header_offset
+        name_length, extra_length = struct.unpack("<HH", content[start + 26 : start + 30])
+        offsets += range(start, start + 30 + name_length + extra_length)
+    entry = central
+    for _ in infos[:members]:
+        lengths = struct.unpack("<HHH", content[entry + 28 : entry + 34])
+        offsets += range(entry, entry + 46 + sum(lengths))
+        entry += 46 + sum(lengths)
+    end = content.rindex(b"PK\x05\x06")
+    return offsets + list(range(end, len(content)))
+
+
+def observed(value: object) -> object:
+    """What a reader gave, comparable with ==: each array as its dtype, shape and bytes."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.str, value.shape, value.tobytes()
+    if isinstance(value, training.FitResult):
+        network = value.network
+        arrays = {**network.arrays(), "cost": value.cost_history}
+        return observed(arrays), value.config, network.activation
+    if isinstance(value, dict):
+        return {key: observed(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value):
+        return observed(dataclasses.asdict(value))  # type: ignore[arg-type]
+    return value
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+def test_every_bit_flip_in_the_zip_structure_is_read_alike_or_refused(tmp_path, kind):
+    """Each single-bit flip in a model file's zip structure (an encryption flag, a version, a
+    method, a size, an offset, a name) gives the same model or a ModelFileError of one line
+    naming the file; never zipfile's RuntimeError or NotImplementedError."""
+    path = tmp_path / f"{kind}.npz"
+    WRITERS[kind](path)
+    good = path.read_bytes()
+    expected = observed(READERS[kind](path))
+    flipped = tmp_path / f"flipped-{kind}.npz"
+    outcomes = {"same": 0, "refused": 0}
+    for offset in zip_structure(good):
+        for bit in range(8):
+            content = bytearray(good)
+            content[offset] ^= 1 << bit
+            flipped.write_bytes(content)
+            try:
+                back = READERS[kind](flipped)
+            except ModelFileError as error:
+                assert str(flipped) in str(error) and "\n" not in str(error), (offset, bit)
+                outcomes["refused"] += 1
+            else:
+                assert observed(back) == expected, (offset, bit)
+                outcomes["same"] += 1
+    assert outcomes["refused"] > 0 and outcomes["same"] > 0
 
 
 class TouchOnUnpickle:

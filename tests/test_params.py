@@ -90,7 +90,48 @@ def test_integer_for_float_is_accepted_as_float(document, section, key, value):
     assert stored == value
 
 
-# --- unknown and missing keys -------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("nn", "hidden_units", 40.0),
+        ("nn", "epochs", 6e4),
+        ("nn", "batch_size", 64.0),
+        ("data", "n_samples", 400.0),
+        ("plot", "dpi", 100.0),
+    ],
+)
+def test_integral_number_for_integer_is_the_same_integer(document, section, key, value):
+    """`hidden_units: 40.0` is 40: DVC compares params by value, so `dvc status` calls it up to
+    date, and the run must then be the run of 40 (an int, recorded in a model file as 40)."""
+    parsed = paramsfile.section(with_value(document, section, key, value), cls_of(section))
+    as_integer = paramsfile.section(with_value(document, section, key, int(value)), cls_of(section))
+    assert type(getattr(parsed, key)) is int
+    assert parsed == as_integer
+    assert repr(paramsfile.recorded(parsed)) == repr(paramsfile.recorded(as_integer))
+
+
+# --- unknown sections, unknown and missing keys --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("evalute", " (did you mean 'evaluate'?)"), ("nnn", " (did you mean 'nn'?)"), ("zzz", "")],
+)
+def test_unknown_section_is_refused_with_the_close_match(document, name, hint):
+    """A section no stage reads (a typo that DVC would pass over in silence) is refused, naming
+    it and the section it was probably meant to be."""
+    document[name] = {"threshold": 0.3}
+    with pytest.raises(ParamsError) as caught:
+        paramsfile.check_sections(document)
+    assert str(caught.value) == (
+        f"unknown params section {name!r}{hint}: allowed sections are "
+        "data, split, nn, logreg, evaluate, plot"
+    )
+
+
+def test_known_sections_pass_the_section_check(document):
+    """The real params.yaml has only sections that stages read."""
+    paramsfile.check_sections(document)
 
 
 @pytest.mark.parametrize("cls", SECTIONS, ids=lambda cls: cls.__name__)
@@ -176,7 +217,8 @@ BAD_VALUES = [
     # wrong types
     ("data", "n_samples", "400", "an integer"),
     ("data", "n_samples", True, "an integer"),
-    ("data", "n_samples", 400.0, "an integer"),
+    ("data", "n_samples", 400.5, "an integer"),
+    ("nn", "epochs", math.inf, "an integer"),
     ("nn", "epochs", False, "an integer"),
     ("nn", "hidden_units", 40.5, "an integer"),
     ("nn", "hidden_units", None, "an integer"),
@@ -186,6 +228,7 @@ BAD_VALUES = [
     ("split", "stratify", "yes", "true or false"),
     ("split", "standardize", 1, "true or false"),
     ("data", "kind", 3, "expected a string"),
+    ("data", "file", 3, "expected a string or null"),
     # out of range
     ("nn", "learning_rate", 0.0, "> 0"),
     ("nn", "learning_rate", -0.5, "> 0"),
@@ -195,7 +238,8 @@ BAD_VALUES = [
     ("nn", "hidden_units", -3, "from 1 to 100,000"),
     ("nn", "hidden_units", 10**6, "from 1 to 100,000"),
     ("nn", "learning_rate", 10**400, "a number"),
-    ("nn", "init_scale", 0.0, "> 0"),
+    ("nn", "init_scale", 0.0, "a number from 2e-292"),
+    ("nn", "init_scale", 5e-324, "a number from 2e-292 (below it float64 initial weights are"),
     ("nn", "seed", -1, ">= 0"),
     ("nn", "log_every", 0, ">= 1"),
     ("split", "test_size", 0.0, "0 < test_size < 1"),
@@ -221,13 +265,17 @@ BAD_VALUES = [
         "data",
         "kind",
         "swirl",
-        "one of 'flower', 'moons', 'circles', 'xor', 'spirals', 'blobs', or the path",
+        "one of 'flower', 'moons', 'circles', 'xor', 'spirals', 'blobs', 'own' (your CSV file",
     ),
+    ("data", "kind", "data/own/example.csv", "'own' (your CSV file, named in data.file)"),
+    ("data", "file", "/etc/hosts.csv", "a file within the project, relative to it"),
+    ("data", "file", "data/../../x.csv", "a file within the project, relative to it"),
+    ("data", "file", " ", "a file within the project, relative to it"),
     ("nn", "activation", "softmax", "one of 'tanh', 'sigmoid', 'relu'"),
     ("nn", "activation", "Tanh", "one of 'tanh', 'sigmoid', 'relu'"),
     ("nn", "init", "xavier", "one of 'uniform', 'normal'"),
     ("nn", "dtype", "float16", "one of 'float64', 'float32'"),
-    ("nn", "init_scale", 1e300, "a number > 0 and <= 1000"),
+    ("nn", "init_scale", 1e300, "to 1000"),
     ("nn", "hidden_units", [[1] * 10**3] * 10**3, "an integer"),  # as an alias bomb expands
 ]
 
@@ -275,6 +323,35 @@ def test_direct_construction_validates_ranges():
     """Building a dataclass directly runs the same range checks as parsing."""
     with pytest.raises(ParamsError, match=r"data\.n_samples = 2 is out of range"):
         DataParams(kind="flower", n_samples=2, noise=0.2, seed=0)
+
+
+def test_own_data_is_the_kind_own_reading_data_file():
+    """`kind: own` reads the CSV that `file` names, which it requires; a generated kind ignores
+    `file` (still checked: it is generate's dependency in dvc.yaml)."""
+    own = DataParams("own", 400, 0.2, 0, file="data/own/example.csv")
+    assert (own.kind, own.file) == ("own", "data/own/example.csv")
+    with pytest.raises(ParamsError, match=r"data\.file = None .* with data\.kind 'own'"):
+        DataParams("own", 400, 0.2, 0)
+    assert DataParams("flower", 400, 0.2, 0, file="data/own/example.csv").file is not None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_init_scale_is_refused_where_initial_weights_would_be_subnormal(dtype):
+    """The smallest init_scale accepted times the smallest positive uniform draw (2^-53) is
+    the dtype's smallest normal float; one step below is refused."""
+    import numpy as np
+
+    from scratchnet.params import SMALLEST_NORMAL, UNIFORM_STEP
+
+    assert SMALLEST_NORMAL[dtype] == np.finfo(dtype).smallest_normal
+    draws = np.random.default_rng(0).random(10_000)
+    assert np.array_equal(draws / UNIFORM_STEP, np.floor(draws / UNIFORM_STEP))
+    smallest = SMALLEST_NORMAL[dtype] / UNIFORM_STEP
+    config = NNParams(3, "tanh", 1, 0.1, "uniform", smallest, 0, 1, dtype)  # type: ignore[arg-type]
+    weight = np.array(UNIFORM_STEP * config.init_scale, dtype=dtype)
+    assert weight == np.finfo(dtype).smallest_normal
+    with pytest.raises(ParamsError, match=rf"init_scale = .*below it {dtype} initial weights"):
+        NNParams(3, "tanh", 1, 0.1, "uniform", np.nextafter(smallest, 0), 0, 1, dtype)  # type: ignore[arg-type]
 
 
 # --- the params file -----------------------------------------------------------------------------

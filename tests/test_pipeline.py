@@ -4,9 +4,12 @@ and DVC's run-cache restoring earlier results instead of recomputing them."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -233,11 +236,52 @@ def test_exp_show_at_the_defaults_is_narrow_and_the_readme_recipe_fits_120_colum
             assert column in shown, (column, shown)
 
 
+def test_integral_float_param_is_up_to_date_and_reruns_byte_identical(project: Project) -> None:
+    """`nn.hidden_units: 40.0`: DVC compares params by value, so `dvc status` calls it up to
+    date; the stages take it as 40, so `dvc repro -f` runs and writes the same bytes."""
+    project.git("checkout", "--", "params.yaml")
+    project.dvc("repro")
+    before = snapshot(project)
+    units = project.params()["nn"]["hidden_units"]
+    project.set_params(nn={"hidden_units": float(units)})
+    assert f"hidden_units: {units}.0" in project.read("params.yaml").decode()
+    assert "up to date" in project.dvc("status").stdout
+    assert stages_run(project.dvc("repro", "-f").stdout) == STAGES
+    assert differing(before, snapshot(project)) == ["dvc.lock"]  # which records 40.0
+
+
+def test_a_fifo_or_a_new_file_in_data_own_neither_hangs_dvc_nor_reruns_generate(
+    project: Project,
+) -> None:
+    """generate depends on the one file `data.file` names, not on data/own/: DVC hashes no
+    other file there, so a FIFO there does not hang `dvc status`, and a file added there leaves
+    the flower data set up to date."""
+    project.git("checkout", "--", "params.yaml")
+    project.dvc("repro")
+    own = project.root / "data" / "own"
+    os.mkfifo(own / "f.csv")
+    (own / "new.csv").write_text("x1,x2,y\n0,0,0\n1,1,1\n")
+    try:
+        status = subprocess.run(
+            [sys.executable, "-m", "dvc", "status"],
+            cwd=project.root,
+            env=project.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        (own / "f.csv").unlink()
+        (own / "new.csv").unlink()
+    assert (status.returncode, status.stderr) == (0, "")
+    assert "up to date" in status.stdout
+
+
 def test_own_data_is_a_dependency(project: Project) -> None:
-    """`data.kind: data/own/example.csv` runs the experiment on that file, and editing the file
+    """`data.kind: own` runs the experiment on the file `data.file` names, and editing the file
     makes `generate` (and everything after it) stale."""
     project.git("checkout", "--", "params.yaml")
-    project.set_params(data={"kind": "data/own/example.csv"})
+    project.set_params(data={"kind": "own", "file": "data/own/example.csv"})
     assert stages_run(project.dvc("repro").stdout) == STAGES
     assert project.read("data/raw/dataset.csv") == project.read("data/own/example.csv")
     example = project.root / "data" / "own" / "example.csv"
@@ -292,7 +336,8 @@ def test_a_spreadsheet_export_runs_through_dvc_with_no_edits(tmp_path) -> None:
     chosen = '["Größe", "feature 2 (mm)", "feature 1 (mm)"]'
     for features, width in (("null", 30), (chosen, 3)):
         project.dvc(
-            "exp", "run", "-S", "data.kind=data/own/sheet.csv", "-S", "data.label=diagnosis",
+            "exp", "run", "-S", "data.kind=own", "-S", "data.file=data/own/sheet.csv",
+            "-S", "data.label=diagnosis",
             "-S", "data.positive=malignant", "-S", f"data.features={features}",
         )  # fmt: skip
         header = project.read("data/raw/dataset.csv").decode().splitlines()[0]

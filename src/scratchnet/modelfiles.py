@@ -9,13 +9,14 @@ models must match it.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -33,6 +34,18 @@ FORMAT_VERSION = 1
 LOGISTIC_META = ("iterations", "gradient_norm", "separated")
 """How a logistic-regression fit ended, stored beside its coefficients."""
 MAX_MODEL_META_BYTES = 1 << 16
+Section = TypeVar("Section")
+ZIP_DEFECTS = (
+    ValueError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    RuntimeError,
+    NotImplementedError,
+)
+"""What reading a corrupt file raises: zipfile raises RuntimeError ("encrypted") and
+NotImplementedError ("zip file version", "compression method") for a flipped bit in a header's
+flags, version or method fields, besides BadZipFile."""
 
 
 def _write_model(
@@ -147,7 +160,7 @@ def _read_model(
             }
     except FileNotFoundError:
         raise ModelFileError(not_found(path)) from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+    except ZIP_DEFECTS as error:
         raise ModelFileError(f"{path} is not a valid model file: {error}") from None
     return arrays, meta
 
@@ -159,46 +172,72 @@ def write_network(path: PathArg, result: FitResult) -> None:
     _write_model(path, "nn", arrays, meta)
 
 
-def _network_config(path: PathArg, meta: dict[str, Any]) -> params.NNParams:
+def _recorded_config(path: PathArg, meta: dict[str, Any], cls: type[Section]) -> Section:
+    """The params section `cls` that the meta document records, validated."""
+    name = paramsfile.SECTION_NAMES[cls]
     try:
-        return paramsfile.parse_section("nn", meta.get("nn"), params.NNParams)
+        return paramsfile.parse_section(name, meta.get(name), cls)
     except ParamsError as error:
         raise ModelFileError(f"{path}: {error}") from None
 
 
-def read_network(path: PathArg, n_features: int) -> FitResult:
+def _check_trained_with(path: PathArg, recorded: object, trained_with: object | None) -> None:
+    """Refuse a model trained with other params than `trained_with` (the params the stage is
+    told it was trained with), naming the first key that differs: a params.yaml edited while
+    `dvc repro` ran can leave a model beside a dvc.lock that records other params."""
+    if trained_with is None:
+        return
+    name = paramsfile.SECTION_NAMES[type(trained_with)]
+    for field in dataclasses.fields(trained_with):  # type: ignore[arg-type]
+        was, now = getattr(recorded, field.name), getattr(trained_with, field.name)
+        if was != now:
+            raise ModelFileError(
+                f"{path} was trained with {name}.{field.name} = {quote(was)}, but the params "
+                f"say {quote(now)}: run train_{name} again (dvc repro)"
+            )
+
+
+def read_network(
+    path: PathArg, n_features: int, trained_with: params.NNParams | None = None
+) -> FitResult:
     """A network file written by `write_network` for `n_features` inputs, every array and param
-    checked."""
+    checked; with `trained_with`, its recorded `nn` params must be those."""
 
     def expected(meta: dict[str, Any]) -> Expected:
-        config = _network_config(path, meta)
+        config = _recorded_config(path, meta, params.NNParams)
         h, dtype = config.hidden_units, config.dtype
         weights = {"w1": (h, n_features), "b1": (h, 1), "w2": (1, h), "b2": (1, 1)}
         shapes = {name: (shape, dtype) for name, shape in weights.items()}
         return {**shapes, "cost": ((config.epochs,), "float64")}
 
     arrays, meta = _read_model(path, "nn", expected)
-    config = _network_config(path, meta)
+    config = _recorded_config(path, meta, params.NNParams)
+    _check_trained_with(path, config, trained_with)
     cost = arrays.pop("cost")
     if (cost < 0).any():
         raise ModelFileError(f"{path}: cost holds a negative value; a cross-entropy cannot")
     return FitResult(Network.from_arrays(**arrays, activation=config.activation), cost, config)
 
 
-def write_logistic(path: PathArg, model: LogisticModel) -> None:
-    """Intercept and coefficients, and how the fit ended."""
+def write_logistic(path: PathArg, model: LogisticModel, config: params.LogRegParams) -> None:
+    """Intercept and coefficients, how the fit ended and the `logreg` params it used."""
     meta = {key: getattr(model, key) for key in LOGISTIC_META}
+    meta["logreg"] = paramsfile.recorded(config)
     arrays = {"intercept": np.array([model.intercept]), "coef": model.coef}
     _write_model(path, "logreg", arrays, meta)
 
 
-def read_logistic(path: PathArg, n_features: int) -> LogisticModel:
+def read_logistic(
+    path: PathArg, n_features: int, trained_with: params.LogRegParams | None = None
+) -> LogisticModel:
     """A logistic-regression file written by `write_logistic` for `n_features` inputs, every
-    field checked."""
+    field checked; with `trained_with`, its recorded `logreg` params must be those."""
     vector = ((n_features,), "float64")
     arrays, meta = _read_model(
         path, "logreg", lambda _: {"intercept": ((1,), "float64"), "coef": vector}
     )
+    recorded = _recorded_config(path, meta, params.LogRegParams)
+    _check_trained_with(path, recorded, trained_with)
     iterations, norm, separated = (meta.get(key) for key in LOGISTIC_META)
     if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
         found = quote(iterations)
@@ -238,11 +277,16 @@ def read_scaler(path: PathArg) -> Standardizer:
 
 
 def read_both(
-    network: PathArg, logistic: PathArg, scaler: PathArg
+    network: PathArg,
+    logistic: PathArg,
+    scaler: PathArg,
+    nn: params.NNParams,
+    logreg: params.LogRegParams,
 ) -> tuple[FitResult, dict[str, models.Classifier]]:
     """The trained network and both models ready to score raw features, each file checked
-    against the feature width its scaler gives."""
+    against the feature width its scaler gives and against the params (`nn`, `logreg`) it
+    must have been trained with."""
     standardizer = read_scaler(scaler)
-    trained = read_network(network, standardizer.n_features)
-    fitted = read_logistic(logistic, standardizer.n_features)
+    trained = read_network(network, standardizer.n_features, nn)
+    fitted = read_logistic(logistic, standardizer.n_features, logreg)
     return trained, models.both(trained, fitted, standardizer)

@@ -15,6 +15,8 @@ from typing import Literal
 from scratchnet.errors import ParamsError, quote
 
 GENERATED_KINDS = ("flower", "moons", "circles", "xor", "spirals", "blobs")
+OWN_KIND = "own"
+"""`data.kind` for your own CSV file, the one `data.file` names."""
 ActivationName = Literal["tanh", "sigmoid", "relu"]
 InitName = Literal["uniform", "normal"]
 DtypeName = Literal["float64", "float32"]
@@ -31,6 +33,11 @@ MAX_NOISE = 100.0
 run of weeks; all far beyond anything this experiment needs. Initial weights beyond ±1000
 saturate every unit (and overflow float32 long before its limit); noise beyond 100 buries data
 whose points lie within a few units of the origin."""
+SMALLEST_NORMAL = {"float64": 2.0**-1022, "float32": 2.0**-126}
+UNIFORM_STEP = 2.0**-53
+"""The smallest positive draw of `Generator.random`: weights of uniform init are multiples of
+init_scale × UNIFORM_STEP, which must not be subnormal (subnormal arithmetic is many times
+slower, and weights that small learn nothing)."""
 
 
 def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> None:
@@ -41,9 +48,13 @@ def _require(section: str, key: str, value: object, ok: bool, allowed: str) -> N
 @dataclasses.dataclass(frozen=True)
 class DataParams:
     """How `generate` makes the data set: one of GENERATED_KINDS drawn from `seed` (columns x1,
-    x2, y), or your own data as the path of a CSV file: then `features` (None: every column but
-    the label), `label` and `positive` (None: 1 or true) pick its columns and class 1, and
-    `n_samples`, `noise` and `seed` are not used."""
+    x2, y), or with kind OWN_KIND your own CSV file, `file`: then `features` (None: every column
+    but the label), `label` and `positive` (None: 1 or true) pick its columns and class 1, and
+    `n_samples`, `noise` and `seed` are not used.
+
+    `file` is generate's dependency in dvc.yaml whatever the kind, so that DVC hashes that one
+    file, not a folder; params.yaml must name a file there, a path within the project (DVC
+    cannot render null, and a queued run sees only files git tracks)."""
 
     kind: str
     n_samples: int
@@ -52,14 +63,32 @@ class DataParams:
     features: tuple[str, ...] | None = None
     label: str = "y"
     positive: str | int | float | bool | None = None
+    file: str | None = None
 
     def __post_init__(self) -> None:
         _require(
             "data",
             "kind",
             self.kind,
-            self.kind in GENERATED_KINDS or self.own_data is not None,
-            "one of " + ", ".join(map(repr, GENERATED_KINDS)) + ", or the path of a .csv file",
+            self.kind in (*GENERATED_KINDS, OWN_KIND),
+            "one of " + ", ".join(map(repr, (*GENERATED_KINDS, OWN_KIND))) + " (your CSV file, "
+            "named in data.file)",
+        )
+        if self.file is not None:
+            path = PurePosixPath(self.file)
+            _require(
+                "data",
+                "file",
+                self.file,
+                self.file.strip() != "" and not path.is_absolute() and ".." not in path.parts,
+                "the path of a file within the project, relative to it",
+            )
+        _require(
+            "data",
+            "file",
+            self.file,
+            self.kind != OWN_KIND or self.file is not None,
+            f"the path of your CSV file with data.kind {OWN_KIND!r}",
         )
         _require(
             "data",
@@ -95,11 +124,6 @@ class DataParams:
                 self.label.strip() not in names,
                 f"columns other than the label ({self.label!r})",
             )
-
-    @property
-    def own_data(self) -> PurePosixPath | None:
-        """The CSV file `kind` names, or None for a generated data set."""
-        return PurePosixPath(self.kind) if self.kind.endswith(".csv") else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,12 +181,14 @@ class NNParams:
             f"an integer from 1 to {MAX_EPOCHS:,}",
         )
         _require("nn", "learning_rate", self.learning_rate, self.learning_rate > 0, "a number > 0")
+        smallest = SMALLEST_NORMAL[self.dtype] / UNIFORM_STEP
         _require(
             "nn",
             "init_scale",
             self.init_scale,
-            0 < self.init_scale <= MAX_INIT_SCALE,
-            f"a number > 0 and <= {MAX_INIT_SCALE:g}",
+            smallest <= self.init_scale <= MAX_INIT_SCALE,
+            f"a number from {smallest:.3g} (below it {self.dtype} initial weights are "
+            f"subnormal) to {MAX_INIT_SCALE:g}",
         )
         _require("nn", "seed", self.seed, self.seed >= 0, "an integer >= 0")
         _require("nn", "log_every", self.log_every, self.log_every >= 1, "an integer >= 1")

@@ -10,6 +10,8 @@ out-of-range values, every message naming the key, the value and what is allowed
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import functools
 import math
 import types
 import typing
@@ -60,8 +62,10 @@ def _accepts(annotation: Any, value: object) -> bool:
         )
     if annotation is bool:
         return isinstance(value, bool)
-    if annotation is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is int:  # 40.0 is 40: DVC compares params by value, so it must run as 40
+        return (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and value.is_integer()
+        )
     if annotation is float:  # an integer is a fine float; a bool, NaN or infinity is not
         if not isinstance(value, int | float) or isinstance(value, bool):
             return False
@@ -73,9 +77,13 @@ def _accepts(annotation: Any, value: object) -> bool:
 
 
 def _convert(annotation: Any, value: object) -> object:
-    """The value as the dataclass holds it: a float for a float key, a tuple for a list."""
+    """The value as the dataclass holds it: a float for a float key, an int for an integer key
+    (so 40.0 trains, and is recorded in a model file, exactly as 40), a tuple for a list."""
+    arms = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
     if annotation is float:
         return float(value)  # type: ignore[arg-type]
+    if isinstance(value, float) and (annotation is int or (int in arms and float not in arms)):
+        return int(value)
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -90,13 +98,20 @@ def recorded(config: object) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """The field types of a section's dataclass, evaluated once (model files are read field by
+    field, and evaluating annotations is most of what reading a small one costs)."""
+    return typing.get_type_hints(cls)
+
+
 def parse_section(name: str, raw: object, cls: type[Section]) -> Section:
     """Build the dataclass `cls` from the mapping found under `name` in params.yaml."""
     if not isinstance(raw, Mapping):
         raise ParamsError(
             f"params section {name!r} must be a mapping of keys to values, got {quote(raw)}"
         )
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     fields = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
     unknown = sorted(set(raw) - set(fields), key=str)
     if unknown:
@@ -145,6 +160,21 @@ def section(document: object, cls: type[Section]) -> Section:
     if name not in document:
         raise ParamsError(f"the params file has no section {name!r}")
     return parse_section(name, document[name], cls)
+
+
+def check_sections(document: Mapping[Any, Any]) -> None:
+    """Refuse a section that no stage reads, suggesting the one it was probably meant to be:
+    DVC runs no stage for a section no stage declares (`dvc exp run -S +evalute.threshold=0.3`
+    would change nothing and say nothing)."""
+    known = list(SECTION_NAMES.values())
+    for name in document:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ParamsError(
+                f"unknown params section {quote(name)}{hint}: allowed sections are "
+                + ", ".join(known)
+            )
 
 
 MAX_PARAMS_BYTES = 1 << 20
