@@ -127,11 +127,34 @@ def npy_header(shape: tuple[int, ...], descr: str = "<f8") -> bytes:
     return buffer.getvalue() + b"\0" * 64
 
 
+def flip_encryption_flag(model: Path) -> bytes:
+    """The model file with the "encrypted" flag set in its first central-directory entry."""
+    content = bytearray(model.read_bytes())
+    content[content.find(b"PK\x01\x02") + 8] |= 1
+    return bytes(content)
+
+
+def own_params(f: Feed, file: str) -> dict[str, Path]:
+    """params.yaml with `data.kind: own` reading `file` (relative to the project)."""
+    return f.params_text(
+        lambda t: t.replace("kind: flower", "kind: own").replace(
+            f"file: {DEFAULTS['data']['file']}", f"file: {file}"
+        )
+    )
+
+
+def own_file(f: Feed, make: Callable[[Path], object]) -> dict[str, Path]:
+    """`data.kind: own` reading a file that `make(path)` creates in the project's data/own/
+    (named after the case's folder, removed after the case)."""
+    path = f.project.root / "data" / "own" / f"{f.folder.parent.name}.csv"
+    make(path)
+    f.undo.append(["rm", "-f", str(path)])
+    return own_params(f, str(path.relative_to(f.project.root)))
+
+
 def own_data(f: Feed, content: str) -> dict[str, Path]:
-    """`data.kind` naming a CSV file with `content` in an own-data folder."""
-    folder = f.directory("own")
-    (folder / "bad.csv").write_text(content)
-    return {**f.params("data", "kind", str(folder / "bad.csv")), "own_data": folder}
+    """`data.kind: own` reading a CSV file with `content`."""
+    return own_file(f, lambda path: path.write_text(content))
 
 
 def immutable(f: Feed) -> Path:
@@ -238,7 +261,18 @@ FAULTS: dict[str, Fault] = {
     "params: huge init scale": Fault(
         "train_nn",
         lambda f: f.params("nn", "init_scale", "1e300"),
-        r"nn\.init_scale = 1e\+300 .* <= 1000",
+        r"nn\.init_scale = 1e\+300 .* to 1000",
+    ),
+    "params: init scale 5e-324 (subnormal initial weights)": Fault(
+        "train_nn",
+        lambda f: f.params("nn", "init_scale", "5e-324"),
+        r"nn\.init_scale = 5e-324 is out of range: allowed a number from 2e-292 \(below it "
+        r"float64 initial weights are subnormal\)",
+    ),
+    "params: a section no stage reads": Fault(
+        "generate",
+        lambda f: f.params_text(lambda t: t + "evalute:\n  threshold: 0.3\n"),
+        r"unknown params section 'evalute' \(did you mean 'evaluate'\?\): allowed sections",
     ),
     "params: sexagesimal 1:00": Fault(
         "train_nn", lambda f: f.params("nn", "epochs", "1:00"), r"nn\.epochs = '1:00'"
@@ -322,19 +356,30 @@ FAULTS: dict[str, Fault] = {
         lambda f: {**f.params("nn", "hidden_units", "100000"), **f.csv("train", MANY_ROWS)},
         r"nn\.hidden_units = 100000 with 2,000 training rows needs 200,000,000 hidden activations",
     ),
-    "params: own data outside data/own": Fault(
+    "params: own data outside the project": Fault(
         "generate",
-        lambda f: f.params("data", "kind", "/etc/hosts.csv"),
-        r"data\.kind = '/etc/hosts\.csv': your own data must be a file in data/own/",
+        lambda f: own_params(f, "/etc/hosts"),
+        r"data\.file = '/etc/hosts' is out of range: allowed the path of a file within the proj",
+    ),
+    "params: own data that git does not track (a queued run)": Fault(
+        "generate",
+        lambda f: own_params(f, "data/own/untracked.csv"),
+        r"data\.file = 'data/own/untracked\.csv': no such file \(a queued `dvc exp run` sees "
+        r"only files git tracks: commit or `git add` it\)",
+    ),
+    "params: own data a FIFO": Fault(
+        "generate", lambda f: own_file(f, os.mkfifo), r"data/own/.*\.csv is not a regular file"
     ),
     "params: unknown data kind": Fault(
-        "generate", lambda f: f.params("data", "kind", "swirl"), r"data\.kind = 'swirl'.*\.csv file"
+        "generate",
+        lambda f: f.params("data", "kind", "swirl"),
+        r"data\.kind = 'swirl'.*'own' \(your CSV file, named in data\.file\)",
     ),
     # data files
     "csv: own data with a row of 4 fields": Fault(
         "generate",
         lambda f: own_data(f, f"{HEADER}\n0,0,0,0\n"),
-        r"own/bad\.csv line 2 has 4 fields",
+        r"data/own/.*\.csv line 2 has 4 fields",
     ),
     "csv: empty": Fault("split", lambda f: f.csv("dataset", ""), r"dataset\.csv is empty"),
     "csv: header only": Fault(
@@ -484,6 +529,22 @@ FAULTS: dict[str, Fault] = {
         "evaluate",
         lambda f: f.model("nn", NN, {"cost": npy(np.zeros(5_000_000))}, compress=True),
         r"compressed members",
+    ),
+    "model: trained with other nn params than the stage is told": Fault(
+        "evaluate",
+        lambda f: f.params("nn", "hidden_units", "5"),
+        rf"nn\.npz was trained with nn\.hidden_units = {HIDDEN_UNITS}, but the params say 5: "
+        r"run train_nn again",
+    ),
+    "model: trained with other logreg params than the stage is told": Fault(
+        "plot",
+        lambda f: f.params("logreg", "tol", "1.0e-6"),
+        r"logreg\.npz was trained with logreg\.tol = 1e-10, but the params say 1e-06",
+    ),
+    "model: a flipped encryption flag in the zip directory": Fault(
+        "evaluate",
+        lambda f: {"logreg": f.file("logreg.npz", flip_encryption_flag(f.good(LOGREG)))},
+        r"logreg\.npz is not a valid model file: .*encrypted",
     ),
     "model: bad logistic fit record": Fault(
         "evaluate",
@@ -701,14 +762,20 @@ def test_fault(project: Project, tmp_path: Path, name: str) -> None:
     assert leftovers == [] and not (project.root / "pickle-ran").exists()
 
 
-def wide_network(f: Feed) -> dict[str, Path]:
-    """A network of 100,000 hidden units (what `nn.hidden_units` allows), its weights zero."""
+def wide_network(f: Feed, grid_points: int | None = None) -> dict[str, Path]:
+    """A network of 100,000 hidden units (what `nn.hidden_units` allows), its weights zero,
+    and params that say so (and `plot.grid_points`, if given)."""
     meta = f.meta(NN)
     meta["nn"] = {**meta["nn"], "hidden_units": 100_000}
     weights = {"w1": (100_000, 2), "b1": (100_000, 1), "w2": (1, 100_000)}
-    return f.model(
-        "nn", NN, {"meta": meta_npy(meta)} | {k: npy(np.zeros(s)) for k, s in weights.items()}
-    )
+    grid = DEFAULTS["plot"]["grid_points"]
+
+    def edit(text: str) -> str:
+        text = text.replace(f"hidden_units: {HIDDEN_UNITS}", "hidden_units: 100000")
+        return text.replace(f"grid_points: {grid}", f"grid_points: {grid_points or grid}")
+
+    arrays = {"meta": meta_npy(meta)} | {k: npy(np.zeros(s)) for k, s in weights.items()}
+    return {**f.model("nn", NN, arrays), **f.params_text(edit)}
 
 
 CONSTANT_X2 = HEADER + "\n" + "\n".join(f"{i / 10},3,{i % 2}" for i in range(40)) + "\n"
@@ -724,7 +791,7 @@ QUIET: dict[str, tuple[str, Callable[[Feed], dict[str, Path]]]] = {
     ),
     "100,000 hidden units": (
         "plot",
-        lambda f: {**wide_network(f), **f.params("plot", "grid_points", "30")},
+        lambda f: wide_network(f, grid_points=30),
     ),
     "100,000 hidden units, evaluated": ("evaluate", wide_network),
 }
@@ -745,6 +812,24 @@ def test_unusual_input_runs_quietly_within_bounds(
     assert (status, stderr) == (0, "")
     assert seconds < SECONDS and mebibytes < MEBIBYTES, (seconds, mebibytes)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted(outputs)
+
+
+def test_an_integral_float_trains_the_same_model_as_the_integer(
+    project: Project, tmp_path: Path
+) -> None:
+    """`nn.hidden_units: 40.0` is 40 (DVC compares params by value, so `dvc status` calls it
+    up to date): train_nn runs and writes the bytes it writes for 40."""
+    models = {}
+    for text in (f"{HIDDEN_UNITS}", f"{HIDDEN_UNITS}.0"):
+        folder = tmp_path / text
+        folder.mkdir()
+        feed = Feed(project, folder)
+        models[text] = folder / "nn.npz"
+        overrides = {**feed.params("nn", "hidden_units", text), "model": models[text]}
+        command = stage_command(project, "train_nn", **overrides)
+        status, stderr, _, _ = run_bounded(command, project, folder)
+        assert status == 0, stderr
+    assert models[f"{HIDDEN_UNITS}.0"].read_bytes() == models[f"{HIDDEN_UNITS}"].read_bytes()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
