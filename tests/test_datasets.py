@@ -142,6 +142,28 @@ def test_non_finite_feature_is_rejected(bad):
     assert caught.value.row == 2
 
 
+@pytest.mark.parametrize("row", [0, 5, 6, 13])
+def test_a_feature_out_of_range_is_found_in_any_block_of_rows(monkeypatch, row):
+    """The range check, made a few rows at a time, names the row and column of the first bad
+    value whichever block it falls in, as a FieldError a reader can quote from its file."""
+    monkeypatch.setattr(datasets, "CHECK_VALUES", 6)  # two rows of three features
+    x = np.zeros((14, 3))
+    x[row, 2], x[13, 0] = 1e400, np.nan
+    with pytest.raises(datasets.FieldError) as caught:
+        Dataset(x, np.arange(14) % 2, ("a", "b", "c"))
+    found = caught.value
+    first = (row, 2) if row < 13 else (13, 0)
+    assert (found.row, found.column) == first
+    assert found.about("'1e400'") == f"{'abc'[first[1]]} = '1e400' {found.why}"
+
+
+def test_zero_one_counts_rows_from_the_part_it_is_given():
+    """Labels checked a part at a time name the row in the whole table."""
+    assert datasets.zero_one(np.array([0.0, 1.0]), "y").dtype == np.int64
+    with pytest.raises(RowError, match=r"row 12: label y = 2\.0; labels must be 0 or 1"):
+        datasets.zero_one(np.array([0.0, 1.0, 2.0]), "y", first_row=10)
+
+
 @pytest.mark.parametrize("bad", [2, -1, 0.5])
 def test_label_outside_zero_one_is_rejected(bad):
     """A label other than 0 or 1 raises DataError naming the row and saying labels must be 0/1."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
+import json
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,10 +19,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scratchnet import datasets, tables
+from scratchnet import csvlines, datasets, tables
 from scratchnet.datasets import Dataset
 from scratchnet.errors import DataError
-from scratchnet.params import DataParams
+from scratchnet.params import MAX_FEATURES, DataParams
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[1] / "data" / "own" / "example.csv"
 PARSERS = ("loadtxt", "pandas")
@@ -55,8 +59,9 @@ def test_a_small_clean_table_is_read_without_pandas(tmp_path, monkeypatch):
 
 
 def own_params(**choices: Any) -> DataParams:
-    """The data section for a user's CSV, with `choices` (features, label, positive)."""
-    return DataParams("data/own/mine.csv", 400, 0.2, 0, **choices)
+    """A data section with `choices` (features, label, positive), the keys read_own_dataset
+    reads (it is given the file, whatever data.kind says)."""
+    return DataParams("flower", 400, 0.2, 0, **choices)
 
 
 def read_own(path: Path, **choices: Any) -> Dataset:
@@ -422,6 +427,7 @@ def test_data_features_picks_and_orders_columns(tmp_path, text, features, expect
     assert (data.feature_names, data.x.tolist()) == (features, expected)
 
 
+TWICE = "appears twice (columns {} and {}); rename one"
 COLUMN_ERRORS = [
     (
         "a,b,c,y\n1,2,3,0\n",
@@ -439,15 +445,27 @@ COLUMN_ERRORS = [
         {},
         " line 1: column 2 has no name; name it, or list the feature columns in data.features",
     ),
-    ("a,b,a,y\n1,2,3,0\n4,5,6,1\n", {}, " line 1: column 'a' appears twice"),
-    ('"a", a ,y\n1,2,0\n4,5,1\n', {"features": ("a",)}, " line 1: column 'a' appears twice"),
+    ("a,b,a,y\n1,2,3,0\n4,5,6,1\n", {}, f" line 1: column 'a' {TWICE.format(1, 3)}"),
+    (
+        '"a", a ,y\n1,2,0\n4,5,1\n',
+        {"features": ("a",)},
+        f" line 1: column 'a' {TWICE.format(1, 2)}",
+    ),
+    ("x1,x2,y,x1\n1,2,0,5\n", {"features": ("x1",)}, f" line 1: column 'x1' {TWICE.format(1, 4)}"),
 ]
 
 
 @pytest.mark.parametrize(
     ("text", "choices", "problem"),
     COLUMN_ERRORS,
-    ids=["missing-feature", "missing-label", "unnamed", "duplicate", "duplicate-after-spaces"],
+    ids=[
+        "missing-feature",
+        "missing-label",
+        "unnamed",
+        "duplicate",
+        "duplicate-after-spaces",
+        "duplicate-last-picked-first",
+    ],
 )
 def test_columns_that_cannot_be_picked_are_refused(tmp_path, text, choices, problem):
     """A missing, unnamed or repeated column is refused on line 1, showing what was found."""
@@ -459,7 +477,7 @@ def test_columns_that_cannot_be_picked_are_refused(tmp_path, text, choices, prob
 def test_duplicate_names_in_a_pipeline_table_are_refused(tmp_path, parser):
     """The pipeline's own table with a name used twice is refused on line 1."""
     path = written(tmp_path / "d.csv", "x1,x1,y\n1,2,0\n3,4,1\n")
-    problem = f"{path} line 1: column 'x1' appears twice"
+    problem = f"{path} line 1: column 'x1' {TWICE.format(1, 2)}"
     assert error_of(lambda p: read_via(parser, p), path) == problem
 
 
@@ -475,9 +493,10 @@ DEFECTS = [
     ("NA", "NA,8,1", "line 7: x1 = 'NA' is not a number"),
     ("digit-separator", "1_000,8,1", "line 7: x1 = '1_000' is not a number"),
     ("text", "7, abc,1", "line 7: x2 = 'abc' is not a number"),
-    ("inf", "7,inf,1", f"line 7: x2 = inf {OUTSIDE}"),
-    ("minus-inf", "-inf,8,1", f"line 7: x1 = -inf {OUTSIDE}"),
-    ("over-1e15", "7,-1.0000000000000002e15,1", f"line 7: x2 = -1000000000000000.2 {OUTSIDE}"),
+    ("inf", "7,inf,1", f"line 7: x2 = 'inf' {OUTSIDE}"),
+    ("minus-inf", "-inf,8,1", f"line 7: x1 = '-inf' {OUTSIDE}"),
+    ("over-1e15", "7,-1.0000000000000002e15,1", f"line 7: x2 = '-1.0000000000000002e15' {OUTSIDE}"),
+    ("overflow-1e400", "7, 1e400 ,1", f"line 7: x2 = '1e400' {OUTSIDE}"),
     ("nan", "nan,8,1", "line 7: x1 = ..."),  # the wording is not pinned: not a number, or outside
 ]
 
@@ -653,6 +672,200 @@ def test_a_file_at_the_size_limit_is_read(tmp_path, monkeypatch, reader):
     path = written(tmp_path / "d.csv", "x1,x2,y\n1,2,0\n3,4,1\n")
     monkeypatch.setattr(tables, "MAX_TABLE_BYTES", 20)
     assert READERS[reader](path).y.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("reader", LIMIT_READERS)
+def test_more_features_than_allowed_are_refused_before_parsing(tmp_path, monkeypatch, reader):
+    """A header of more feature columns than MAX_FEATURES is refused, no parser called."""
+    path = written(tmp_path / "d.csv", "a,b,c,y\n1,2,3,0\n4,5,6,1\n")
+    monkeypatch.setattr(tables, "MAX_FEATURES", 2)
+    if reader == "pandas":
+        monkeypatch.setattr(tables, "PANDAS_BYTES", 0)
+    monkeypatch.setattr(np, "loadtxt", refuse)
+    monkeypatch.setattr(pd, "read_csv", refuse)
+    assert error_of(LIMIT_READERS[reader], path) == (
+        f"{path} line 1: 3 feature columns, more than the 2 allowed"
+    )
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+@pytest.mark.parametrize("reader", LIMIT_READERS)
+def test_a_line_longer_than_the_limit_is_refused_before_parsing(
+    tmp_path, monkeypatch, reader, newline
+):
+    """A line longer than MAX_LINE_BYTES is refused with its number, before any parser runs
+    (one line of millions of fields would hold a pointer and more per field)."""
+    rows = ["x1,x2,y", "1,2,0", "3,4," + "1" * 40, "5,6,0"]
+    path = written(tmp_path / "d.csv", newline.join(rows) + newline)
+    monkeypatch.setattr(tables, "MAX_LINE_BYTES", 16)
+    if reader == "pandas":
+        monkeypatch.setattr(tables, "PANDAS_BYTES", 0)
+    block_parsing(monkeypatch)
+    assert error_of(LIMIT_READERS[reader], path) == f"{path} line 3 is longer than 16 bytes"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_lines_of_the_limit_in_every_block_are_read(tmp_path, monkeypatch, newline):
+    """Lines of exactly MAX_LINE_BYTES (the scan's block size) are read, wherever the blocks
+    split them or their line ends."""
+    rows = ["x,y", *(f"{i:07d},{i % 2}" for i in range(40))]  # 9 bytes a line
+    path = written(tmp_path / "d.csv", newline.join(rows))
+    monkeypatch.setattr(tables, "MAX_LINE_BYTES", 9)
+    assert read_own(path).x[:, 0].tolist() == list(range(40))
+
+
+@pytest.mark.parametrize("reader", LIMIT_READERS)
+def test_lines_ended_by_a_carriage_return_alone_count_as_lines(tmp_path, monkeypatch, reader):
+    """Rows ended by CR alone (old Mac files) are counted for the row limit like any others."""
+    path = written(tmp_path / "d.csv", "x1,x2,y\r1,2,0\r3,4,1\r5,6,0\r7,8,1\r")
+    monkeypatch.setattr(tables, "MAX_SAMPLES", 3)
+    if reader == "pandas":
+        monkeypatch.setattr(tables, "PANDAS_BYTES", 0)
+    block_parsing(monkeypatch)
+    assert error_of(LIMIT_READERS[reader], path) == f"{path} has 4 lines of rows, more than 3"
+
+
+def test_a_header_longer_than_the_limit_is_refused(tmp_path, monkeypatch):
+    """A header spanning lines (quoted line breaks) is refused past MAX_HEADER_CHARS, before
+    its names are held."""
+    path = written(tmp_path / "d.csv", '"a\n\n\n\n\n\n\n\n\n\nb",y\n1,0\n2,1\n')
+    monkeypatch.setattr(csvlines, "MAX_HEADER_CHARS", 8)
+    assert error_of(read_own, path) == f"{path}: the header (line 1) is longer than 8 characters"
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_running_out_of_memory_is_one_data_error(tmp_path, monkeypatch, reader):
+    """A MemoryError while reading is one DataError naming the file and its size."""
+    path = written(tmp_path / "d.csv", "x1,x2,y\n1,2,0\n3,4,1\n")
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(tables, "Dataset", exhausted)
+    assert error_of(READERS[reader], path) == f"{path}: not enough memory to read its 20 bytes"
+
+
+# --- reading in chunks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reader", ["pandas", "own"])
+def test_tables_read_in_chunks_of_one_to_five_rows_read_alike(tmp_path, monkeypatch, reader):
+    """Chunks of any size give the same Dataset, labels and names as one chunk."""
+    rng = np.random.default_rng(11)
+    data = Dataset(rng.normal(size=(23, 3)), np.arange(23) % 2, ("a", "b", "c"), "label")
+    path = tmp_path / "d.csv"
+    tables.write_dataset(path, data)
+    read = READERS[reader] if reader == "pandas" else (lambda p: read_own(p, label="label"))
+    for fields in range(4, 21, 4):  # 1 to 5 rows of 4 fields
+        monkeypatch.setattr(tables, "CHUNK_FIELDS", fields)
+        assert_same(read(path), data)
+
+
+LATE_DEFECTS = [
+    ("9,", "line 12: y is empty"),
+    ("9,x", "line 12: label y has more than two values ('yes', 'no', 'x'); a label must have two"),
+    ("abc,yes", "line 12: x = 'abc' is not a number"),
+    ("1e400,no", f"line 12: x = '1e400' {OUTSIDE}"),
+    ("9,yes,1", "line 12 has 3 fields; the header (line 1) has 2"),
+]
+
+
+@pytest.mark.parametrize(("row", "problem"), LATE_DEFECTS)
+def test_a_defect_in_a_later_chunk_is_reported_at_its_line(tmp_path, monkeypatch, row, problem):
+    """A defect in a later chunk, after chunks of other types (numbers, then words), is found
+    at its line."""
+    rows = [f"{i},{('yes', 'no')[i % 2]}" for i in range(8)]
+    path = written(tmp_path / "d.csv", "\n".join(["x,y", *rows, "", "", row, "5,no"]) + "\n")
+    monkeypatch.setattr(tables, "CHUNK_FIELDS", 6)
+    assert error_of(lambda p: read_own(p, positive="yes"), path) == f"{path} {problem}"
+
+
+def test_labels_typed_differently_in_two_chunks_are_one_label(tmp_path, monkeypatch):
+    """A label read as numbers in one chunk and as text in another ('1' and ' 1 ', 'true')
+    is compared as text, one value across chunks."""
+    path = written(tmp_path / "d.csv", "x,y\n1,1\n2,0\n3, 1 \n4,0 \n5,1.0\n6,0\n")
+    monkeypatch.setattr(tables, "CHUNK_FIELDS", 4)
+    assert read_own(path).y.tolist() == [1, 0, 1, 0, 1, 0]
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+READ_PEAKS = """
+import json, sys
+from pathlib import Path
+from scratchnet import tables
+from scratchnet.errors import DataError
+from scratchnet.params import DataParams
+
+def kib(key):
+    status = Path("/proc/self/status").read_text().splitlines()
+    return int(next(line.split()[1] for line in status if line.startswith(key)))
+
+tables.CHUNK_FIELDS = 1 << 17
+tables.PANDAS_BYTES = 0
+readers = {
+    "own": lambda path: tables.read_own_dataset(path, DataParams("flower", 400, 0.2, 0)),
+    "pipeline": tables.read_dataset,
+}
+peaks = {}
+for name, read in readers.items():
+    for path in sys.argv[1:]:
+        Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from here
+        before = kib("VmRSS")
+        try:
+            read(path)
+        except DataError:
+            pass
+        peaks[f"{name} {Path(path).name}"] = kib("VmHWM") - before
+print(json.dumps(peaks))
+"""
+"""Reads each file named with each reader (with pandas, in chunks of 2^17 fields) and prints
+how far each reading raised the peak resident memory, in KiB, as JSON."""
+
+
+def wide_rows(rows: int) -> str:
+    """MAX_FEATURES one-digit features and a label: 2 bytes a field, the most fields a byte."""
+    header = ",".join(f"x{i}" for i in range(MAX_FEATURES)) + ",y\n"
+    row = ",".join("01"[j % 2] for j in range(MAX_FEATURES + 1)) + "\n"
+    return header + row * rows
+
+
+SHAPES = {
+    "wide": lambda: wide_rows(4_000),
+    "empty-rows": lambda: wide_rows(2) + ("," * MAX_FEATURES + "\n") * 8_000,
+    "blank-lines": lambda: "x,y\n1,0\n2,1\n" + (" " * 15 + "\n") * 500_000,
+    "many-rows": lambda: "x,y\n" + "1,0\n0,1\n" * 1_000_000,
+}
+"""Files of about 8 MB in the shapes that took most memory per byte: the most numbers a byte
+(wide or narrow rows of one-digit fields), rows of empty fields as a spreadsheet exports them,
+blank lines."""
+READ_FACTOR = 4
+"""Reading keeps 8 bytes for each number, and a number takes 2 bytes of the file at least."""
+SLACK_MIB = 24
+"""Beyond READ_FACTOR times the file: pandas' chunk (2^17 fields here) and the allocator's
+rounding."""
+
+
+def test_reading_takes_at_most_four_times_the_file_whatever_its_shape(tmp_path):
+    """Reading a file raises the peak memory by at most READ_FACTOR times its size plus
+    SLACK_MIB, whatever its shape and reader (the old reader took 14 times a wide file, 19
+    times one of empty rows)."""
+    paths = [written(tmp_path / "small.csv", "x,y\n1,0\n2,1\n")]  # pandas imported first
+    paths += [written(tmp_path / f"{name}.csv", make()) for name, make in SHAPES.items()]
+    done = subprocess.run(
+        [sys.executable, "-c", READ_PEAKS, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peaks = json.loads(done.stdout)
+    over = {}
+    for reader, name in itertools.product(("own", "pipeline"), SHAPES):
+        kib = peaks[f"{reader} {name}.csv"]
+        size_kib = (tmp_path / f"{name}.csv").stat().st_size / 1024
+        if kib > READ_FACTOR * size_kib + SLACK_MIB * 1024:
+            over[f"{reader} {name}"] = f"{kib / size_kib:.1f} times the file"
+    assert over == {}, peaks
 
 
 # --- paths ---------------------------------------------------------------------------------------

@@ -5,12 +5,18 @@ maps a data row to its line (blank lines count as lines, not as rows)."""
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
-from scratchnet.datasets import RowError
-from scratchnet.errors import DataError
+from scratchnet.datasets import FieldError, RowError
+from scratchnet.errors import DataError, quote
 from scratchnet.files import PathArg
+
+MAX_HEADER_CHARS = 1 << 20
+"""The header is read from at most this many characters: a file of one endless line (or of
+millions of names) is refused before its names are held."""
 
 
 def records(path: PathArg) -> Iterator[tuple[int, list[str]]]:
@@ -26,18 +32,47 @@ def records(path: PathArg) -> Iterator[tuple[int, list[str]]]:
 def header(path: PathArg) -> list[str]:
     """The column names of line 1, without surrounding spaces; each must be unique."""
     try:
-        first = next(records(path), None)
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            first = _first_line(path, handle)
+            fields = next(csv.reader(_bounded(path, first, handle), skipinitialspace=True), [])
     except (UnicodeDecodeError, csv.Error) as error:
         raise DataError(f"{path} cannot be read as UTF-8 CSV: {error}") from None
-    if first is None:
-        raise DataError(f"{path} is empty")
-    line, fields = first
+    if not (len(fields) > 1 or (fields and fields[0].strip())):
+        raise DataError(f"{path}: line 1 must be the header")
     names = [name.strip() for name in fields]
-    repeated = [name for name in names if names.count(name) > 1]
-    if line != 1 or repeated:
-        problem = f"column {repeated[0]!r} appears twice" if repeated else "must be the header"
-        raise DataError(f"{path} line 1: {problem}" if repeated else f"{path}: line 1 {problem}")
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, 1):
+        if name in seen:
+            raise DataError(
+                f"{path} line 1: column {name!r} appears twice (columns {seen[name]} and "
+                f"{number}); rename one"
+            )
+        seen[name] = number
     return names
+
+
+def _first_line(path: PathArg, handle: TextIO) -> str:
+    """Line 1 of `handle`; a file of blank lines only is empty, one that starts with a blank
+    line has no header."""
+    first = handle.readline(MAX_HEADER_CHARS + 1)
+    if first.strip():
+        return first
+    if any(line.strip() for line in handle):
+        raise DataError(f"{path}: line 1 must be the header")
+    raise DataError(f"{path} is empty")
+
+
+def _bounded(path: PathArg, first: str, handle: TextIO) -> Iterator[str]:
+    """`first`, then the following lines of `handle` while a record (the header) may still
+    need them, refused once they exceed MAX_HEADER_CHARS."""
+    total = 0
+    for line in itertools.chain([first], iter(lambda: handle.readline(MAX_HEADER_CHARS + 1), "")):
+        total += len(line)
+        if total > MAX_HEADER_CHARS:
+            raise DataError(
+                f"{path}: the header (line 1) is longer than {MAX_HEADER_CHARS:,} characters"
+            )
+        yield line
 
 
 def first_defect(
@@ -61,13 +96,14 @@ def first_defect(
     return None
 
 
-def line_of_row(path: PathArg, row: int) -> int:
-    """The line (as an editor counts) of data row `row` (0-based, blank lines skipped)."""
+def record_of_row(path: PathArg, row: int) -> tuple[int, list[str]]:
+    """The line (as an editor counts) and fields of data row `row` (0-based, blank lines
+    skipped)."""
     rows = records(path)
     next(rows)
-    for index, (line, _) in enumerate(rows):
+    for index, record in enumerate(rows):
         if index == row:
-            return line
+            return record
     raise AssertionError(f"{path} has no row {row}")
 
 
@@ -75,6 +111,11 @@ def unparsed(path: PathArg, error: BaseException) -> str:
     return f"{path} cannot be parsed: {' '.join(str(error).split()) or type(error).__name__}"
 
 
-def located(path: PathArg, error: RowError) -> DataError:
-    """A defect in one data row as one line naming the file and the row's line."""
-    return DataError(f"{path} line {line_of_row(path, error.row)}: {error.problem}")
+def located(path: PathArg, error: RowError, columns: Sequence[int] = ()) -> DataError:
+    """A defect in one data row as one line naming the file and the row's line; a bad value
+    of feature i (a FieldError) quoted as the file writes it, from column `columns[i]`."""
+    line, fields = record_of_row(path, error.row)
+    problem = error.problem
+    if isinstance(error, FieldError) and columns:
+        problem = error.about(quote(fields[columns[error.column]].strip()))
+    return DataError(f"{path} line {line}: {problem}")

@@ -25,12 +25,30 @@ FLOWER_RADIUS = 4.0
 """`a` in the course exercise: the longest ray of the flower."""
 
 
+CHECK_VALUES = 1 << 20
+"""Features range-checked at a time (whole rows): the check's temporary arrays stay within
+9 MiB whatever the table's size."""
+
+
 class RowError(DataError):
     """A defect in one row: readers turn `row` (0-based, among the data rows) into a line."""
 
     def __init__(self, row: int, problem: str) -> None:
         super().__init__(f"row {row}: {problem}")
         self.row, self.problem = row, problem
+
+
+class FieldError(RowError):
+    """A defect in one value, feature `column` of data row `row`, shown as `shown`: a reader
+    that has the file shows the field as written there instead (`1e400`, which reads as inf)."""
+
+    def __init__(self, row: int, column: int, name: str, shown: str, why: str) -> None:
+        self.column, self.name, self.why = column, name, why
+        super().__init__(row, self.about(shown))
+
+    def about(self, shown: str) -> str:
+        """The problem with the value shown as `shown`."""
+        return f"{self.name} = {shown} {self.why}"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -53,21 +71,19 @@ class Dataset:
             raise DataError(f"{len(self.feature_names)} names for {self.x.shape[1]} features")
         if self.y.shape != (self.x.shape[0],):
             raise DataError(f"{self.y.shape[0]} labels for {self.x.shape[0]} rows")
-        inside = np.abs(self.x) <= MAX_ABS_FEATURE  # False for NaN too
-        if not inside.all():
-            row, column = np.argwhere(~inside)[0]
-            raise RowError(
-                int(row),
-                f"{self.feature_names[column]} = {self.x[row, column].item()!r} is outside "
-                f"the accepted range: a finite number within ±{MAX_ABS_FEATURE:g}",
-            )
-        bad = (self.y != 0) & (self.y != 1)
-        if bad.any():
-            row = int(np.argmax(bad))
-            raise RowError(
-                row, f"label {self.label_name} = {self.y[row].item()!r}; labels must be 0 or 1"
-            )
-        object.__setattr__(self, "y", self.y.astype(np.int64, copy=False))
+        rows = max(1, CHECK_VALUES // self.x.shape[1])
+        for start in range(0, self.x.shape[0], rows):
+            inside = np.abs(self.x[start : start + rows]) <= MAX_ABS_FEATURE  # NaN: False
+            if not inside.all():
+                row, column = np.argwhere(~inside)[0] + (start, 0)
+                raise FieldError(
+                    int(row),
+                    int(column),
+                    self.feature_names[column],
+                    repr(self.x[row, column].item()),
+                    f"is outside the accepted range: a finite number within ±{MAX_ABS_FEATURE:g}",
+                )
+        object.__setattr__(self, "y", zero_one(self.y, self.label_name))
         if self.y.size == 0 or self.y.min() == self.y.max():
             raise DataError(f"all {self.y.size} rows have one label: need both classes")
 
@@ -81,6 +97,18 @@ class Dataset:
     def subset(self, rows: np.ndarray) -> Dataset:
         """The rows at `rows`, in that order."""
         return Dataset(self.x[rows], self.y[rows], self.feature_names, self.label_name)
+
+
+def zero_one(labels: np.ndarray, name: str, first_row: int = 0) -> np.ndarray:
+    """`labels` (of the column `name`) as int64, each checked to be 0 or 1; a reader checking
+    a part of a table gives the row its part starts at, `first_row`."""
+    bad = (labels != 0) & (labels != 1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise RowError(
+            first_row + row, f"label {name} = {labels[row].item()!r}; labels must be 0 or 1"
+        )
+    return labels.astype(np.int64, copy=False)
 
 
 def label_text(value: object) -> str:
