@@ -234,6 +234,11 @@ GRID_ROWS = DEFAULTS["plot"]["grid_points"] ** 2
 ROW = "0.5,0.5,1"
 HEADER = "x1,x2,y"
 MANY_ROWS = HEADER + "\n" + "\n".join(f"{i},{i % 7},{i % 2}" for i in range(2000)) + "\n"
+WIDE_HEADER = ",".join(f"x{i}" for i in range(1001)) + ",y"
+EMPTY_ROWS = ",".join(f"x{i}" for i in range(999)) + ",y\n" + "0," * 999 + "1\n"
+EMPTY_ROWS += ("," * 999 + "\n") * 16_000
+"""A row, then rows of empty fields as a spreadsheet exports blank rows: the old reader took
+over 20 times the file's size in memory for these."""
 
 FAULTS: dict[str, Fault] = {
     # params.yaml
@@ -420,20 +425,24 @@ FAULTS: dict[str, Fault] = {
         "split", lambda f: f.csv("dataset", f"{HEADER}\n0,,0\n{ROW}\n"), r"line 2: x2 is empty"
     ),
     "csv: NaN feature": Fault(
-        "split", lambda f: f.csv("dataset", f"{HEADER}\nnan,0,0\n{ROW}\n"), r"x1 = nan is outside"
+        "split",
+        lambda f: f.csv("dataset", f"{HEADER}\nnan,0,0\n{ROW}\n"),
+        r"x1 = 'nan' is outside",
     ),
     "csv: infinite feature": Fault(
-        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,-inf,0\n{ROW}\n"), r"x2 = -inf is outside"
+        "split",
+        lambda f: f.csv("dataset", f"{HEADER}\n0,-inf,0\n{ROW}\n"),
+        r"x2 = '-inf' is outside",
     ),
     "csv: 1e200 feature": Fault(
         "split",
         lambda f: f.csv("dataset", f"{HEADER}\n1e200,0,0\n{ROW}\n"),
-        r"line 2: x1 = 1e\+200 is outside the accepted range: a finite number within ±1e\+15",
+        r"line 2: x1 = '1e200' is outside the accepted range: a finite number within ±1e\+15",
     ),
     "csv: 1.7e308 in the test split": Fault(
         "evaluate",
         lambda f: f.csv("test", f"{HEADER}\n1.7e308,0,0\n{ROW}\n"),
-        r"test\.csv line 2: x1 = 1\.7e\+308 is outside",
+        r"test\.csv line 2: x1 = '1\.7e308' is outside",
     ),
     "csv: label 2": Fault(
         "split", lambda f: f.csv("dataset", f"{HEADER}\n0,0,2\n{ROW}\n"), r"labels must be 0 or 1"
@@ -450,6 +459,31 @@ FAULTS: dict[str, Fault] = {
     "csv: a folder": Fault("train_nn", lambda f: {"train": f.folder}, r"is not a regular file"),
     "csv: a device, not a file": Fault(
         "split", lambda f: {"dataset": Path("/dev/urandom")}, r"/dev/urandom is not a regular file"
+    ),
+    "csv: own data naming a column twice (x1,x2,y,x1)": Fault(
+        "generate",
+        lambda f: own_data(f, "x1,x2,y,x1\n0,0,0,5\n0.5,0.5,1,6\n"),
+        r"line 1: column 'x1' appears twice \(columns 1 and 4\); rename one",
+    ),
+    "csv: own data with 1e400 (read as inf)": Fault(
+        "generate",
+        lambda f: own_data(f, f"{HEADER}\n0,0,0\n 1e400 ,0,1\n"),
+        r"line 3: x1 = '1e400' is outside the accepted range",
+    ),
+    "csv: 1,001 features": Fault(
+        "split",
+        lambda f: f.csv("dataset", WIDE_HEADER + "\n" + ",".join(["0"] * 1002) + "\n"),
+        r"dataset\.csv line 1: 1,001 feature columns, more than the 1,000 allowed",
+    ),
+    "csv: a line of 2 MiB": Fault(
+        "split",
+        lambda f: f.csv("dataset", f"{HEADER}\n{ROW}\n0,0,{'0' * (2 << 20)}\n"),
+        r"dataset\.csv line 3 is longer than 1,048,576 bytes",
+    ),
+    "csv: 16 MB of a spreadsheet's empty rows, 1,000 columns wide": Fault(
+        "generate",
+        lambda f: own_data(f, EMPTY_ROWS),
+        r"data/own/.*\.csv line 3: x0 is empty",
     ),
     # model files
     "model: garbage": Fault(
