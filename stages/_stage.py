@@ -195,7 +195,7 @@ def _params_help(reads: Sequence[str]) -> str:
             if key and field.name != key:
                 continue
             if isinstance(values, dict) and field.name in values:
-                shown = json.dumps(values[field.name])
+                shown = json.dumps(values[field.name], default=str)
             elif field.default is not dataclasses.MISSING:
                 shown = f"{json.dumps(field.default)} (default)"
             else:
