@@ -555,6 +555,24 @@ def test_an_empty_feature_is_reported_as_empty_wherever_the_label_is(tmp_path, h
     assert message == f"{path} line 3: b is empty"
 
 
+def test_a_defect_after_a_field_of_200000_characters_is_found_at_its_line(tmp_path):
+    """A long text field (longer than the `csv` module's default limit) does not stop the
+    search for a later defect's line."""
+    path = written(tmp_path / "d.csv", f"x,note,y\n1,{'a' * 200_000},0\n2,b,1\n3,c,\n")
+    assert error_of(lambda p: read_own(p, features=("x",)), path) == f"{path} line 4: y is empty"
+
+
+def test_a_field_longer_than_the_csv_limit_is_one_error(tmp_path):
+    """A quoted field longer than the `csv` module's limit is one DataError naming its line."""
+    path = written(tmp_path / "d.csv", 'x,y\n1,0\n"' + "a\n" * 40 + '",1\n')
+    limit = csv.field_size_limit(50)
+    try:
+        with pytest.raises(DataError, match=r"d\.csv line \d+: field larger than field limit"):
+            list(csvlines.records(path))
+    finally:
+        csv.field_size_limit(limit)
+
+
 def test_a_quoted_line_break_counts_as_editor_lines(tmp_path):
     """A row after a quoted field spanning two lines is reported at the line an editor shows."""
     path = written(tmp_path / "d.csv", 'a,note,y\n1,"two\nlines",0\n\n2,x,1\nabc,z,0\n')

@@ -17,16 +17,24 @@ from scratchnet.files import PathArg
 MAX_HEADER_CHARS = 1 << 20
 """The header is read from at most this many characters: a file of one endless line (or of
 millions of names) is refused before its names are held."""
+MAX_FIELD_CHARS = 1 << 20
+"""The longest field the `csv` module reads (its default, 128 Ki characters, is shorter than the
+lines the readers accept); set process-wide, as the module allows no other way."""
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 def records(path: PathArg) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) of each non-blank record, as an editor counts lines (a record
-    spanning lines in a quoted field counts from its last line)."""
+    spanning lines in a quoted field counts from its last line); a field longer than
+    MAX_FIELD_CHARS (quoted across lines) is a DataError naming its line."""
     with Path(path).open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, skipinitialspace=True)
-        for fields in reader:
-            if len(fields) > 1 or (fields and fields[0].strip()):
-                yield reader.line_num, fields
+        try:
+            for fields in reader:
+                if len(fields) > 1 or (fields and fields[0].strip()):
+                    yield reader.line_num, fields
+        except csv.Error as error:
+            raise DataError(f"{path} line {reader.line_num}: {error}") from None
 
 
 def header(path: PathArg) -> list[str]:

@@ -42,10 +42,10 @@ MAX_LINE_BYTES = 1 << 20
 PANDAS_BYTES = 4 << 20
 """The pipeline's own tables from this size on are parsed by pandas (0.3 s to import, then
 about ten times NumPy's speed)."""
-CHUNK_FIELDS = 1 << 22
+CHUNK_FIELDS = 1 << 21
 """Fields pandas parses at a time: its working memory for a chunk (tokens, columns, the chunk's
-numbers) stays under about 200 MiB whatever the file's shape; parsed in larger pieces it grows
-with the file (ten bytes and more per field), in smaller ones reading slows down."""
+numbers) stays under about 70 MiB whatever the file's shape; parsed whole it grows with the file
+(ten bytes and more a field), in smaller pieces reading slows down (a thousand columns each)."""
 LABEL_TEXTS = 4
 """Distinct label values told apart: two are needed, three are named when refusing more."""
 BLOCK_ROWS = 1 << 16
