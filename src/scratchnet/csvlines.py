@@ -4,6 +4,7 @@ maps a data row to its line (blank lines count as lines, not as rows)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import itertools
 from collections.abc import Iterator, Sequence
@@ -35,6 +36,24 @@ def records(path: PathArg) -> Iterator[tuple[int, list[str]]]:
                     yield reader.line_num, fields
         except csv.Error as error:
             raise DataError(f"{path} line {reader.line_num}: {error}") from None
+        except UnicodeDecodeError as error:
+            raise DataError(
+                f"{path} line {_undecodable_line(path)} cannot be read as UTF-8: {error.reason}"
+            ) from None
+
+
+def _undecodable_line(path: PathArg) -> int:
+    """The line (counting LF line ends) of the first byte of `path` that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 0
+    with Path(path).open("rb") as handle:
+        while block := handle.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                return lines + block.count(b"\n", 0, max(0, error.start)) + 1
+            lines += block.count(b"\n")
+    raise AssertionError(f"{path} decodes as UTF-8")
 
 
 def header(path: PathArg) -> list[str]:
