@@ -21,7 +21,7 @@ from hypothesis.extra.numpy import arrays
 
 from scratchnet import csvlines, datasets, tables
 from scratchnet.datasets import Dataset
-from scratchnet.errors import DataError
+from scratchnet.errors import DataError, OutputError
 from scratchnet.params import MAX_FEATURES, DataParams
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[1] / "data" / "own" / "example.csv"
@@ -169,6 +169,19 @@ def test_write_dataset_bytes_equal_the_old_writers(tmp_path):
     tables.write_dataset(tmp_path / "data.csv", data)
     old = old_write_tables([{"x1": data.x[:, 0], "x2": data.x[:, 1], "y": data.y}])
     assert (tmp_path / "data.csv").read_bytes() == old
+
+
+def test_running_out_of_memory_while_writing_is_one_output_error(tmp_path, monkeypatch):
+    """A MemoryError while formatting a table is one OutputError naming the path; nothing is
+    written."""
+
+    def exhausted(values: np.ndarray) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(tables, "_cells", exhausted)
+    with pytest.raises(OutputError, match=r"cannot write .*t\.csv: not enough memory"):
+        tables.write_table(tmp_path / "t.csv", {"a": [1.0]})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_written_text_is_the_repr_of_each_float(tmp_path):
@@ -821,7 +834,7 @@ READ_PEAKS = """
 import json, os, sys
 from pathlib import Path
 from scratchnet import tables
-from scratchnet.errors import DataError
+from scratchnet.errors import DataError, OutputError
 from scratchnet.params import DataParams
 
 def kib(key):

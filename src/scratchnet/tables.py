@@ -29,7 +29,7 @@ import numpy as np
 
 from scratchnet import csvlines, files
 from scratchnet.datasets import Dataset, RowError, binary_labels, label_text, zero_one
-from scratchnet.errors import DataError, quote
+from scratchnet.errors import DataError, OutputError, quote
 from scratchnet.files import PathArg
 from scratchnet.params import MAX_FEATURES, MAX_SAMPLES, DataParams
 
@@ -76,13 +76,18 @@ def write_tables(path: PathArg, parts: Sequence[Mapping[str, Any]]) -> None:
     part stands for a column of that value."""
     names = list(parts[0])
     blocks = [_header_line(names).encode()]  # each block encoded at once: the text is held once
-    for part in parts:
-        columns = np.broadcast_arrays(*(np.asarray(part[name]) for name in names))
-        for start in range(0, len(columns[0]), BLOCK_ROWS):
-            cells = [_cells(column[start : start + BLOCK_ROWS]) for column in columns]
-            lines = map(",".join, zip(*cells, strict=True))
-            blocks.append("".join(f"{line}\n" for line in lines).encode())
-    files.write_bytes(path, b"".join(blocks))
+    try:
+        for part in parts:
+            columns = np.broadcast_arrays(*(np.asarray(part[name]) for name in names))
+            for start in range(0, len(columns[0]), BLOCK_ROWS):
+                cells = [_cells(column[start : start + BLOCK_ROWS]) for column in columns]
+                lines = map(",".join, zip(*cells, strict=True))
+                blocks.append("".join(f"{line}\n" for line in lines).encode())
+        payload = b"".join(blocks)
+    except MemoryError:
+        raise OutputError(f"cannot write {path}: not enough memory for its text") from None
+    del blocks  # held once more while the file is written, not twice
+    files.write_bytes(path, payload)
 
 
 def _header_line(names: Sequence[str]) -> str:
