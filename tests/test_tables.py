@@ -154,11 +154,11 @@ OLD_TABLES = {
 }
 
 
-@pytest.mark.parametrize("block_rows", [3, tables.BLOCK_ROWS])
+@pytest.mark.parametrize("block_values", [3, 8, tables.BLOCK_VALUES])
 @pytest.mark.parametrize("table", OLD_TABLES)
-def test_writer_bytes_equal_the_old_writers(tmp_path, monkeypatch, table, block_rows):
+def test_writer_bytes_equal_the_old_writers(tmp_path, monkeypatch, table, block_values):
     """Every table the stages write has the old writer's bytes, however rows fall into blocks."""
-    monkeypatch.setattr(tables, "BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(tables, "BLOCK_VALUES", block_values)
     tables.write_tables(tmp_path / "new.csv", OLD_TABLES[table])
     assert (tmp_path / "new.csv").read_bytes() == old_write_tables(OLD_TABLES[table])
 
@@ -195,7 +195,7 @@ def test_written_text_is_the_repr_of_each_float(tmp_path):
 
 def test_written_rows_are_repr_and_str_across_blocks(tmp_path, monkeypatch):
     """Rows across several write blocks are repr of each float then the label, in order."""
-    monkeypatch.setattr(tables, "BLOCK_ROWS", 7)
+    monkeypatch.setattr(tables, "BLOCK_VALUES", 7 * 4)
     x = np.column_stack([odd_floats(20, seed, features=True) for seed in (6, 7, 8)])
     y = np.arange(20) % 2
     tables.write_dataset(tmp_path / "d.csv", Dataset(x, y, ("p", "q", "r"), "label"))

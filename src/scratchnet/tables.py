@@ -48,8 +48,9 @@ numbers) stays under about 70 MiB whatever the file's shape; parsed whole it gro
 (ten bytes and more a field), in smaller pieces reading slows down (a thousand columns each)."""
 LABEL_TEXTS = 4
 """Distinct label values told apart: two are needed, three are named when refusing more."""
-BLOCK_ROWS = 1 << 16
-"""Rows formatted at a time when writing: bounded memory beyond the text itself."""
+BLOCK_VALUES = 1 << 17
+"""Values formatted at a time when writing (whole rows): each value's string is a Python object
+of some 60 bytes, so a block of rows as wide as 1,000 columns would hold gigabytes of them."""
 PANDAS_OPTIONS: dict[str, Any] = {
     "encoding": "utf-8-sig",
     "skipinitialspace": True,
@@ -79,8 +80,9 @@ def write_tables(path: PathArg, parts: Sequence[Mapping[str, Any]]) -> None:
     try:
         for part in parts:
             columns = np.broadcast_arrays(*(np.asarray(part[name]) for name in names))
-            for start in range(0, len(columns[0]), BLOCK_ROWS):
-                cells = [_cells(column[start : start + BLOCK_ROWS]) for column in columns]
+            rows = max(1, BLOCK_VALUES // len(columns))
+            for start in range(0, len(columns[0]), rows):
+                cells = [_cells(column[start : start + rows]) for column in columns]
                 lines = map(",".join, zip(*cells, strict=True))
                 blocks.append("".join(f"{line}\n" for line in lines).encode())
         payload = b"".join(blocks)
