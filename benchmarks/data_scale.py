@@ -1,7 +1,8 @@
 """A user's data at scale: the six stages on a generated CSV of a million rows, and how reading
-it compares with pandas.
+it compares with pandas; with `--shapes`, the reader's peak memory on large files of odd shapes.
 
     python benchmarks/data_scale.py [--rows 1000000] [--features 10] [--keep]
+    python benchmarks/data_scale.py --shapes [--keep]
 
 In a temporary folder, writes a CSV as a user would bring it (`data/own/big.csv`: named feature
 columns of floats in shortest round-trip form, then a label column of "yes"/"no" that follows a
@@ -16,9 +17,17 @@ evaluate and plot at most 10 s, each of them at most 2 GiB at its peak; train_nn
 not bound. Reading: `scratchnet.tables.read_own_dataset` on the user's CSV and
 `scratchnet.tables.read_dataset` on the training split, each timed against `pandas.read_csv` of
 the same file in this process (alternating, the median of `--repeats` each, pandas imported
-beforehand), at most `--read-target` times pandas. Exits 1 when a target is missed, 2 when a
+beforehand), at most `--read-target` times pandas; and, for information, against pandas on one
+thread (pandas 3 parses a whole file on several). Exits 1 when a target is missed, 2 when a
 stage fails (its stderr is printed). `--keep` keeps the folder (its path is printed), e.g. to
 look at the figures the plot stage drew.
+
+`--shapes` writes, one at a time, files near the limits in the shapes that cost the old reader
+most memory: 1,000 float features (660 MB), a spreadsheet's empty rows and blank lines (150 MB
+each, after a few rows), 10,000,000 rows of two features. For each it times
+`tables.read_own_dataset` in a child process and takes its peak RSS, which must stay within
+READ_FACTOR times the file's size plus READ_SLACK (start-up included); then it runs the generate
+stage on it (read, check and write the pipeline's table), timed and measured, not bound.
 
 A child's peak RSS on Linux is at least the peak of the process that started it (the kernel
 carries the parent's over the fork and exec), so the stages run while this process is small,
@@ -54,8 +63,9 @@ CSV = f"{OWN_FOLDER}/big.csv"
 LABEL = "outcome"
 POSITIVE = "yes"
 SEED = 20_261_205
-BLOCK_ROWS = 1 << 15
-"""Rows drawn and formatted at a time, so that writing the CSV needs little memory."""
+BLOCK_VALUES = 10 << 15
+"""Features drawn and formatted at a time (whole rows), so that writing the CSV needs little
+memory: a child's peak includes this process's."""
 LIMITS: dict[str, tuple[float, int]] = {
     "generate": (15.0, 2 * GIB),
     "split": (15.0, 2 * GIB),
@@ -67,6 +77,24 @@ LIMITS: dict[str, tuple[float, int]] = {
 table of every row (generate, split) gets 15 s."""
 NN = {"hidden_units": 8, "epochs": 2}
 """The network's params here: few epochs, the shape small."""
+READ_FACTOR = 4
+READ_SLACK = 160 * MIB
+"""A reading's bound: 8 bytes for each number kept (a number takes at least 2 bytes of the file),
+plus start-up (Python, NumPy, pandas: about 70 MiB) and pandas' working memory for one chunk."""
+SHAPE_ROWS = 4
+"""Rows of numbers before the empty rows or blank lines of those shapes."""
+READ = """
+import sys
+from scratchnet import params, paramsfile, tables
+config = paramsfile.read_section("params.yaml", params.DataParams)
+try:
+    data = tables.read_own_dataset(config.file, config)
+    print(f"{len(data):,} rows x {data.n_features} features")
+except Exception as error:
+    print(f"{type(error).__name__}: {error}"[:160])
+"""
+"""A child process's reading of the user's CSV that params.yaml names: the shape read, or the
+one line of its refusal."""
 
 
 def write_user_csv(path: Path, rows: int, features: int, seed: int) -> list[str]:
@@ -77,8 +105,9 @@ def write_user_csv(path: Path, rows: int, features: int, seed: int) -> list[str]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         handle.write(",".join([*names, LABEL]) + "\n")
-        for start in range(0, rows, BLOCK_ROWS):
-            x = rng.standard_normal((min(BLOCK_ROWS, rows - start), features))
+        block = max(1, BLOCK_VALUES // features)
+        for start in range(0, rows, block):
+            x = rng.standard_normal((min(block, rows - start), features))
             column = [x[:, index % features] for index in range(4)]
             score = (
                 column[0] * column[1]
@@ -103,7 +132,7 @@ def write_params(folder: Path) -> dict:
     )
     document = yaml.load(ROOT / "params.yaml")
     positive = DoubleQuotedScalarString(POSITIVE)
-    document["data"].update(kind=CSV, label=LABEL, positive=positive)
+    document["data"].update(kind="own", file=CSV, label=LABEL, positive=positive)
     document["nn"].update(NN)
     yaml.dump(document, folder / "params.yaml")
     return document
@@ -146,6 +175,18 @@ def median_times(functions: dict[str, Callable[[], object]], repeats: int) -> di
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def one_thread(read: Callable[[], object]) -> Callable[[], object]:
+    """`read` with pandas on one thread: pandas 3 parses a whole file on several threads, which
+    a reader that parses it a chunk at a time (to bound its memory) cannot."""
+    import pandas as pd
+
+    def read_on_one_thread() -> object:
+        with pd.option_context("mode.max_threads", 1):
+            return read()
+
+    return read_on_one_thread
+
+
 def limit_text(name: str) -> str:
     if name not in LIMITS:
         return "none"
@@ -168,13 +209,16 @@ def main() -> int:
         default=3.0,
         help="largest reading time allowed, in units of pandas.read_csv's (default: %(default)s)",
     )
+    parser.add_argument(
+        "--shapes", action="store_true", help="the reader's memory on large files of odd shapes"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the folder and print its path")
     args = parser.parse_args()
     if args.rows < 4 or args.features < 1:
         parser.error("need --rows >= 4 and --features >= 1")
     folder = Path(tempfile.mkdtemp(prefix="scratchnet-scale-"))
     try:
-        return run(folder, args)
+        return run_shapes(folder) if args.shapes else run(folder, args)
     finally:
         if args.keep:
             print(f"kept {folder}")
@@ -237,14 +281,65 @@ def run(folder: Path, args: argparse.Namespace) -> int:
     print()
     print(f"reading, median of {args.repeats} each, alternating with pandas.read_csv:")
     for name, (ours, theirs) in readings.items():
-        times = median_times({"ours": ours, "pandas": theirs}, args.repeats)
+        times = median_times(
+            {"ours": ours, "pandas": theirs, "one": one_thread(theirs)}, args.repeats
+        )
         ratio = times["ours"] / times["pandas"]
         passed = ratio <= args.read_target
         ok &= passed
         print(
             f"  {name:<30} {times['ours']:6.2f} s, pandas.read_csv {times['pandas']:6.2f} s: "
-            f"ratio {ratio:.2f} (target {args.read_target:g}) {'PASS' if passed else 'FAIL'}"
+            f"ratio {ratio:.2f} (target {args.read_target:g}) {'PASS' if passed else 'FAIL'}; "
+            f"pandas on one thread {times['one']:.2f} s: ratio {times['ours'] / times['one']:.2f}"
         )
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def write_shape(path: Path, shape: str) -> None:
+    """A user's CSV of `shape` (see the module's docstring) near the limits."""
+    if shape == "wide":
+        write_user_csv(path, 33_000, 1_000, SEED)
+    elif shape == "many rows":
+        write_user_csv(path, 10_000_000, 2, SEED)
+    else:
+        write_user_csv(path, SHAPE_ROWS, 1_000 if shape == "empty rows" else 2, SEED)
+        line = "," * 1_000 if shape == "empty rows" else " " * 15
+        block = f"{line}\n" * ((1 << 20) // (len(line) + 1))
+        with path.open("a", encoding="utf-8") as handle:
+            while handle.tell() < 150_000_000:
+                handle.write(block)
+
+
+def run_shapes(folder: Path) -> int:
+    """The reader and the generate stage on each shape: time and peak RSS; the reader's peak
+    bound by READ_FACTOR and READ_SLACK."""
+    write_params(folder)
+    generate = stage_commands()["generate"]
+    logs = folder / "logs"
+    logs.mkdir()
+    read = [sys.executable, "-c", READ]
+    ok = True
+    print(
+        f"{'shape':<11} {'MB':>5}  {'read s':>6} {'peak MiB':>8} {'bound':>6}  result  "
+        f"{'generate s':>10} {'peak MiB':>8}  read"
+    )
+    for shape in ("wide", "empty rows", "blank lines", "many rows"):
+        path = folder / CSV
+        write_shape(path, shape)
+        size = path.stat().st_size
+        bound = READ_FACTOR * size + READ_SLACK
+        seconds, peak, _ = measured(read, folder, logs / "read")
+        stage_seconds, stage_peak, _ = measured(generate, folder, logs / "generate")
+        passed = peak <= bound
+        ok &= passed
+        outcome = logs.joinpath("read.out").read_text().strip()
+        print(
+            f"{shape:<11} {size / 1e6:5.0f}  {seconds:6.2f} {peak / MIB:8.0f} {bound / MIB:6.0f}  "
+            f"{'PASS' if passed else 'FAIL':<6}  {stage_seconds:10.2f} {stage_peak / MIB:8.0f}  "
+            f"{outcome}"
+        )
+        path.unlink()
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
