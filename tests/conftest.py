@@ -18,6 +18,29 @@ REQUIRE_EVERY_TEST = "REQUIRE_EVERY_TEST"
 _skipped: list[str] = []
 
 
+SPREAD = {"tests/test_fault_table.py", "tests/test_team_sweep.py"}
+"""Modules whose tests stand alone (but for those of one class, which share its fixtures)."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Tests run on two processes (`-n auto`, pyproject.toml). A module's tests run on one of
+    them, in the order written: many share a module-scoped project and build on what the ones
+    before did. The tests of a module in SPREAD are spread over both, each test (or class) a
+    unit, each process building the module's fixtures once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path, _, rest = nodeid.partition("::")
+            if path not in SPREAD:
+                return path
+            owner, _, _ = rest.partition("::")
+            return nodeid if owner == rest else f"{path}::{owner}"
+
+    return Scheduling(config, log)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped:
         _skipped.append(report.nodeid)

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-from tests.pipeline import ROOT, Project, stage_command, stage_outputs
+from tests.pipeline import ROOT, Project, require, stage_command, stage_outputs
 
 pytestmark = pytest.mark.pipeline
 
@@ -50,6 +50,7 @@ class Feed:
 
     def system(self, command: list[str], undo: list[str]) -> None:
         """Run `command` (root's tools: chattr, mount) and remember how to undo it."""
+        require(os.geteuid() == 0, f"root, to run {command[0]}")
         subprocess.run(command, check=True, capture_output=True)
         self.undo.append(undo)
 

@@ -62,17 +62,6 @@ def test_real_params_yaml_parses(document, cls):
     assert dataclasses.asdict(parsed) == document[name]
 
 
-def test_real_values_are_the_documented_defaults(document):
-    """A spot check that parsed values keep their meaning and Python types."""
-    nn = paramsfile.section(document, NNParams)
-    assert nn.hidden_units == 40
-    assert type(nn.hidden_units) is int
-    assert nn.learning_rate == 0.9
-    assert type(nn.learning_rate) is float
-    assert paramsfile.section(document, SplitParams).stratify is False
-    assert paramsfile.section(document, LogRegParams).tol == 1e-10
-
-
 @pytest.mark.parametrize(
     ("section", "key", "value"),
     [

@@ -191,42 +191,45 @@ def swept(
     return fresh, summary.read_text()
 
 
-def test_fresh_clone_sees_every_experiment(swept: tuple[Project, str]) -> None:
-    fresh, _ = swept
-    assert set(NAMES) <= set(experiment_revs(fresh))
+class TestOneSweep:
+    """The sweep's results, seen from a fresh clone: these tests share one sweep (`swept`), so
+    they run together in one test process (tests/conftest.py)."""
 
+    def test_fresh_clone_sees_every_experiment(self, swept: tuple[Project, str]) -> None:
+        fresh, _ = swept
+        assert set(NAMES) <= set(experiment_revs(fresh))
 
-def test_report_compares_every_value_with_its_metrics(swept: tuple[Project, str]) -> None:
-    """The comparison has a row per value with the network's accuracy, and each experiment has
-    DVC's params and metrics diff against the baseline."""
-    _, report = swept
-    rows = [line for line in report.splitlines() if line.startswith("| hidden_units-")]
-    assert [row.split("|")[1].strip() for row in rows] == NAMES
-    assert all("%" in row for row in rows)
-    for name, value in zip(NAMES, VALUES, strict=True):
-        section = report.split(f"### {name} against the baseline", 1)[1].split("###", 1)[0]
-        assert f"| params.yaml | nn.hidden_units | 40     | {value}" in section, section
-        assert "| reports/metrics.json | nn.accuracy" in section, section
+    def test_report_compares_every_value_with_its_metrics(self, swept: tuple[Project, str]) -> None:
+        """The comparison has a row per value with the network's accuracy, and each experiment has
+        DVC's params and metrics diff against the baseline."""
+        _, report = swept
+        rows = [line for line in report.splitlines() if line.startswith("| hidden_units-")]
+        assert [row.split("|")[1].strip() for row in rows] == NAMES
+        assert all("%" in row for row in rows)
+        for name, value in zip(NAMES, VALUES, strict=True):
+            section = report.split(f"### {name} against the baseline", 1)[1].split("###", 1)[0]
+            assert f"| params.yaml | nn.hidden_units | 40     | {value}" in section, section
+            assert "| reports/metrics.json | nn.accuracy" in section, section
 
+    def test_any_experiment_restores_with_nothing_to_rerun(
+        self, swept: tuple[Project, str]
+    ) -> None:
+        fresh, _ = swept
+        for name in NAMES:
+            restores_with_nothing_to_rerun(fresh, name)
 
-def test_any_experiment_restores_with_nothing_to_rerun(swept: tuple[Project, str]) -> None:
-    fresh, _ = swept
-    for name in NAMES:
-        restores_with_nothing_to_rerun(fresh, name)
-
-
-def test_each_experiments_model_is_in_s3(
-    swept: tuple[Project, str], team: tuple[Path, S3Remote]
-) -> None:
-    """The network each experiment trained is an object in the bucket (pushed, not rebuilt)."""
-    fresh, _ = swept
-    _, remote = team
-    stored = set(remote.stored())
-    revs = experiment_revs(fresh)
-    for name in NAMES:
-        lock = YAML(typ="safe").load(fresh.git("show", f"{revs[name]}:dvc.lock").stdout)
-        md5 = lock["stages"]["train_nn"]["outs"][0]["md5"]
-        assert f"files/md5/{md5[:2]}/{md5[2:]}" in stored, name
+    def test_each_experiments_model_is_in_s3(
+        self, swept: tuple[Project, str], team: tuple[Path, S3Remote]
+    ) -> None:
+        """The network each experiment trained is an object in the bucket (pushed, not rebuilt)."""
+        fresh, _ = swept
+        _, remote = team
+        stored = set(remote.stored())
+        revs = experiment_revs(fresh)
+        for name in NAMES:
+            lock = YAML(typ="safe").load(fresh.git("show", f"{revs[name]}:dvc.lock").stdout)
+            md5 = lock["stages"]["train_nn"]["outs"][0]["md5"]
+            assert f"files/md5/{md5[:2]}/{md5[2:]}" in stored, name
 
 
 # --- failures ----------------------------------------------------------------------------------
