@@ -262,4 +262,6 @@ def run(
             _commit(staging)
     except ScratchnetError as error:
         _end(f"{NAME}: error: {error}", sys.stderr, EXIT_ERROR)
+    except MemoryError:  # where no bound of ours foresaw it: still one line, nothing written
+        _end(f"{NAME}: error: not enough memory; nothing was written", sys.stderr, EXIT_ERROR)
     _end(f"{NAME}: wrote {wrote}", sys.stdout, 0)

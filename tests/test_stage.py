@@ -131,3 +131,11 @@ def test_a_signal_once_the_outputs_are_in_place_says_they_are(tmp_path: Path) ->
         f"stage: terminated (signal {signal.SIGTERM:d}) after all its outputs were written\n"
     )
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a.bin", "b.bin"]
+
+
+def test_running_out_of_memory_anywhere_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    """A MemoryError where no bound of ours foresaw it (here after both writes are staged)."""
+    result = run_script(tmp_path, "    raise MemoryError")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == "stage: error: not enough memory; nothing was written\n"
+    assert list((tmp_path / "out").iterdir()) == []
