@@ -47,7 +47,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if os.environ.get(REQUIRE_EVERY_TEST) and _skipped and exitstatus == 0:
+    if os.environ.get(REQUIRE_EVERY_TEST) and _skipped:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\n{REQUIRE_EVERY_TEST} is set, but {len(_skipped)} test(s) were skipped:")
         for nodeid in _skipped:

@@ -46,18 +46,15 @@ def test_a_missing_prerequisite_skips_with_its_reason(tmp_path: Path) -> None:
     assert "1 passed, 1 skipped" in result.stdout
 
 
-def test_under_ci_a_missing_prerequisite_fails(tmp_path: Path) -> None:
-    result = run_pytest(tmp_path, require_every_test=True)
+def test_under_ci_a_missing_prerequisite_fails_and_any_skip_fails_the_session(
+    tmp_path: Path,
+) -> None:
+    tests = NEEDS_A_UNICORN + "\n\ndef test_skips():\n    import pytest\n\n    pytest.skip('x')\n"
+    result = run_pytest(tmp_path, require_every_test=True, tests=tests)
     assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
     assert "needs a unicorn, and REQUIRE_EVERY_TEST is set" in result.stdout
-
-
-def test_under_ci_any_skip_fails_the_session(tmp_path: Path) -> None:
-    skipping = "import pytest\n\n\ndef test_x():\n    pytest.skip('x')\n"
-    result = run_pytest(tmp_path, require_every_test=True, tests=skipping)
-    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
     assert "1 test(s) were skipped" in result.stdout
-    assert "test_it.py::test_x" in result.stdout
+    assert "test_it.py::test_skips" in result.stdout
 
 
 def test_a_run_without_the_team_tests_does_not_import_moto() -> None:

@@ -226,11 +226,13 @@ def test_mini_batches_are_reproducible_and_depend_on_the_seed() -> None:
     assert not np.array_equal(runs[0], runs[2])
 
 
-def test_batch_memory_cap_names_the_batch_size() -> None:
-    """The cap on rows × hidden units applies to a batch, not to the data: 3,000 rows × 50,000
-    units train in batches of 16, while a batch of 2,700 rows is refused naming nn.batch_size."""
+def test_batch_memory_cap_names_the_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cap on rows × hidden units applies to a batch, not to the data: 3,000 rows × 50
+    units (a cap of 100,000 cells standing for 2^27) train in batches of 16, while a batch of
+    2,700 rows is refused naming nn.batch_size."""
+    monkeypatch.setattr(training, "MAX_TRAINING_CELLS", 100_000)
     x, y = blobs(per_class=1500)
-    wide = nn_config(hidden_units=50_000, epochs=1)
+    wide = nn_config(hidden_units=50, epochs=1)
     assert len(y) * wide.hidden_units > training.MAX_TRAINING_CELLS
     with pytest.raises(ParamsError, match="2,700 rows per batch"):
         training.fit(x, y, dataclasses.replace(wide, batch_size=2_700))
