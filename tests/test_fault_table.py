@@ -281,12 +281,16 @@ FAULTS: dict[str, Fault] = {
         r"unknown params section 'evalute' \(did you mean 'evaluate'\?\): allowed sections",
     ),
     "params: sexagesimal 1:00": Fault(
-        "train_nn", lambda f: f.params("nn", "epochs", "1:00"), r"nn\.epochs = '1:00'"
+        "train_nn", lambda f: f.params("nn", "epochs", "1:00"), r"nn\.epochs = '1:00' is invalid"
     ),
     "params: yes is not a boolean": Fault(
-        "split", lambda f: f.params("split", "stratify", "yes"), r"split\.stratify = 'yes'"
+        "split",
+        lambda f: f.params("split", "stratify", "yes"),
+        r"split\.stratify = 'yes' is invalid",
     ),
-    "params: null": Fault("train_nn", lambda f: f.params("nn", "seed", "~"), r"nn\.seed = None"),
+    "params: null": Fault(
+        "train_nn", lambda f: f.params("nn", "seed", "~"), r"nn\.seed = None is invalid"
+    ),
     "params: NaN": Fault(
         "train_logreg", lambda f: f.params("logreg", "tol", ".nan"), r"logreg\.tol = nan"
     ),
@@ -381,16 +385,9 @@ FAULTS: dict[str, Fault] = {
         lambda f: f.params("data", "kind", "swirl"),
         r"data\.kind = 'swirl'.*'own' \(your CSV file, named in data\.file\)",
     ),
-    # data files
-    "csv: own data with a row of 4 fields": Fault(
-        "generate",
-        lambda f: own_data(f, f"{HEADER}\n0,0,0,0\n"),
-        r"data/own/.*\.csv line 2 has 4 fields",
-    ),
+    # data files: one case per kind of defect here (each row defect, file defect, label and
+    # encoding, through every reader, is in tests/test_tables.py, in-process)
     "csv: empty": Fault("split", lambda f: f.csv("dataset", ""), r"dataset\.csv is empty"),
-    "csv: header only": Fault(
-        "split", lambda f: f.csv("dataset", HEADER + "\n"), r"header but no rows"
-    ),
     "csv: linearly separable training classes": Fault(
         "train_logreg",
         lambda f: f.csv("train", "x1,x2,y\n-1,-1,0\n-2,-1,0\n1,1,1\n2,1,1\n"),
@@ -414,26 +411,15 @@ FAULTS: dict[str, Fault] = {
     "csv: every row with an extra field": Fault(
         "split", lambda f: f.csv("dataset", f"{HEADER}\n0,0,0,0\n{ROW},1\n"), r"line 2 has 4 fields"
     ),
-    "csv: row with a missing field": Fault(
-        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,0,0\n0.5,1\n"), r"line 3 has 2 fields"
-    ),
     "csv: not a number": Fault(
         "split",
         lambda f: f.csv("dataset", f"{HEADER}\n0,abc,0\n{ROW}\n"),
         r"line 2: x2 = 'abc' is not a number",
     ),
-    "csv: empty field": Fault(
-        "split", lambda f: f.csv("dataset", f"{HEADER}\n0,,0\n{ROW}\n"), r"line 2: x2 is empty"
-    ),
     "csv: NaN feature": Fault(
         "split",
         lambda f: f.csv("dataset", f"{HEADER}\nnan,0,0\n{ROW}\n"),
         r"x1 = 'nan' is outside",
-    ),
-    "csv: infinite feature": Fault(
-        "split",
-        lambda f: f.csv("dataset", f"{HEADER}\n0,-inf,0\n{ROW}\n"),
-        r"x2 = '-inf' is outside",
     ),
     "csv: 1e200 feature": Fault(
         "split",
@@ -465,11 +451,6 @@ FAULTS: dict[str, Fault] = {
         "generate",
         lambda f: own_data(f, "x1,x2,y,x1\n0,0,0,5\n0.5,0.5,1,6\n"),
         r"line 1: column 'x1' appears twice \(columns 1 and 4\); rename one",
-    ),
-    "csv: own data with 1e400 (read as inf)": Fault(
-        "generate",
-        lambda f: own_data(f, f"{HEADER}\n0,0,0\n 1e400 ,0,1\n"),
-        r"line 3: x1 = '1e400' is outside the accepted range",
     ),
     "csv: 1,001 features": Fault(
         "split",
@@ -705,8 +686,13 @@ FAULTS: dict[str, Fault] = {
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The project's sources and every output the cases read, each stage run by its command in
+    dvc.yaml (the bytes `dvc repro` writes, which outputs are deterministic, in a third of the
+    time: no DVC, and no figures, which no case reads)."""
     project = Project.copy_of_sources(tmp_path_factory.mktemp("fault_table"))
-    project.dvc("repro")
+    for name in YAML(typ="safe").load(project.read("dvc.yaml"))["stages"]:
+        if name != "plot":
+            project.run(*stage_command(project, name))
     return project
 
 
@@ -867,11 +853,11 @@ def test_an_integral_float_trains_the_same_model_as_the_integer(
     assert models[f"{HIDDEN_UNITS}.0"].read_bytes() == models[f"{HIDDEN_UNITS}"].read_bytes()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_during_plot_start_up_is_one_line(
-    project: Project, tmp_path: Path, signum: int
-) -> None:
-    """`kill -INT` while plot is still importing matplotlib: the same one line as later."""
+def test_signal_during_plot_start_up_is_one_line(project: Project, tmp_path: Path) -> None:
+    """`kill -TERM` while plot is still importing matplotlib: the same one line as later. (SIGINT
+    goes through the same handler: tests/test_faults.py sends it during an import and while plot
+    draws.)"""
+    signum = signal.SIGTERM
     outputs = {option: tmp_path / option for option in output_options(project, "plot")}
     command = stage_command(project, "plot", **outputs)
     command.insert(1, "-Ximporttime")
