@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 from ruamel.yaml import YAML
 
-from tests.pipeline import ROOT, Project
+from tests.pipeline import ROOT, Project, stages_run
 
 BUCKET = "scratchnet"
 """The bucket the `s3_endpoint` fixture creates."""
@@ -47,7 +46,11 @@ class S3Remote:
         project.dvc("remote", "modify", "storage", "endpointurl", self.endpoint)
 
     def stored(self) -> list[str]:
-        """Every object under the remote's prefix, relative to it, listed through S3's API."""
+        """Every object under the remote's prefix, relative to it, listed through S3's API.
+        boto3 is imported here: tests/test_ci_workflow.py imports this module, and a run without
+        the S3 tests should not pay for it (half a second)."""
+        import boto3
+
         pages = (
             boto3.client("s3", endpoint_url=self.endpoint)
             .get_paginator("list_objects_v2")
@@ -63,15 +66,18 @@ class S3Remote:
 Remote = DirectoryRemote | S3Remote
 
 
-def publish_baseline(base: Path, remote: Remote) -> Project:
+def publish_baseline(base: Path, remote: Remote, stages: list[str] | None = None) -> Project:
     """`base/a`: the sources with `remote` committed as the DVC remote, reproduced and committed,
-    pushed to the bare git repository `base/origin.git` and, with the run-cache, to `remote`."""
+    pushed to the bare git repository `base/origin.git` and, with the run-cache, to `remote`.
+    `stages`, if given: the stages the repro must run, in order."""
     origin = base / "origin.git"
     Project(base).run("git", "init", "-q", "--bare", "--initial-branch=main", str(origin))
     a = Project.copy_of_sources(base / "a")
     remote.add_to(a)
     a.commit("the team's DVC remote")
-    a.dvc("repro")
+    reproduced = a.dvc("repro")
+    if stages is not None:
+        assert stages_run(reproduced.stdout) == stages
     a.commit("reproduce")
     a.git("remote", "add", "origin", str(origin))
     a.git("push", "-q", "origin", "main")

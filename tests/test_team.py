@@ -1,13 +1,19 @@
 """Working as a team: bit-for-bit reproducibility across copies, sharing experiments and the
 run-cache through a git origin and a DVC remote (a folder, and S3 on a local server), and
-`dvc plots diff` between two experiments."""
+`dvc plots diff` between two experiments.
+
+Every scenario builds on one published baseline per kind of remote (`teams`, built once, the
+two kinds at the same time): the two baselines are also the two independent copies compared
+byte for byte, and each one's experiment is both the one a teammate restores and the run a
+teammate's `dvc exp run --pull` takes from the run-cache."""
 
 from __future__ import annotations
 
 import json
 import struct
 import subprocess
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -77,71 +83,37 @@ def git_bytes(project: Project, rev: str, path: str) -> bytes:
     ).stdout
 
 
-# --- 1. bit-for-bit reproducibility ----------------------------------------------------------
+# --- the published baselines, each with an experiment shared ---------------------------------
 
-
-@pytest.fixture(scope="module")
-def twins(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Project]:
-    """Two independent fresh copies in different directories, each reproduced from scratch."""
-    projects = []
-    for name in ("twin_one", "twin_two"):
-        project = Project.copy_of_sources(tmp_path_factory.mktemp(name))
-        assert stages_run(project.dvc("repro").stdout) == STAGES
-        projects.append(project)
-    assert projects[0].root != projects[1].root
-    return projects[0], projects[1]
-
-
-def test_independent_copies_are_byte_identical(twins: tuple[Project, Project]) -> None:
-    """Every output (data, models, reports, PNGs) and dvc.lock match byte for byte."""
-    one, two = twins
-    first, second = snapshot(one), snapshot(two)
-    missing = [name for name in declared_outputs(one) if name not in first]
-    assert missing == []
-    assert sorted(first) == sorted(second)
-    differing = [name for name in first if first[name] != second[name]]
-    assert differing == []
-
-
-def test_pngs_carry_no_timestamp_or_software_metadata(twins: tuple[Project, Project]) -> None:
-    """No tIME or text chunks, and no trace of matplotlib's Software string in the bytes, in
-    every PNG that dvc.yaml declares (and there are no others)."""
-    root = twins[0].root
-    declared = [name for name in declared_outputs(twins[0]) if name.endswith(".png")]
-    pngs = sorted(str(path.relative_to(root)) for path in (root / "reports").rglob("*.png"))
-    assert declared and pngs == declared
-    for path in (root / name for name in pngs):
-        data = path.read_bytes()
-        chunks = set(png_chunk_types(data))
-        assert chunks & PNG_TEXT_CHUNKS == set(), path.name
-        assert b"tIME" not in data, path.name
-        assert b"Software" not in data, path.name
-        assert b"matplotlib" not in data.lower(), path.name
-
-
-# --- 2. sharing an experiment through git + a DVC remote -------------------------------------
-
+KINDS = ("directory", "s3")
+"""The DVC remotes every sharing test runs with: a folder, and a prefix in S3 (moto)."""
 SHARED_EXPERIMENT = "five-hidden"
+SHARED_UNITS = 5
 
 
-@pytest.fixture(scope="module", params=["directory", "s3"])
-def new_remote(request: pytest.FixtureRequest) -> Callable[[Path], Remote]:
-    """Makes the DVC remote for a sharing test: a folder in `base`, or a prefix named after
-    `base` in S3 (a moto server on 127.0.0.1); every sharing test runs with each."""
-    if request.param == "directory":
-        return lambda base: DirectoryRemote(base / "storage")
-    endpoint = request.getfixturevalue("s3_endpoint")
-    return lambda base: S3Remote(endpoint, base.name)
+@dataclass
+class Team:
+    """A's baseline published to `remote` (see publish_baseline), then A's experiment."""
+
+    base: Path
+    remote: Remote
+    a: Project
+    baseline: dict[str, bytes]
+    """snapshot(a) once reproduced from scratch, before any experiment."""
+    results: dict[str, bytes]
+    """snapshot(a) and params.yaml once the experiment SHARED_EXPERIMENT ran."""
+    b: Project
+    """A clone that restored the experiment the README's way, after `dvc exp push` alone."""
+    runs: tuple[list[str], list[str]]
+    """The remote's `runs/` before and after A's `dvc push --run-cache` (after B restored)."""
 
 
-@pytest.fixture(scope="module")
-def shared(
-    tmp_path_factory: pytest.TempPathFactory, new_remote: Callable[[Path], Remote]
-) -> tuple[dict[str, bytes], Project]:
-    """A runs and pushes an experiment; B clones, pulls, applies it. Returns (A's results, B)."""
-    base = tmp_path_factory.mktemp("sharing")
-    a = publish_baseline(base, new_remote(base))
-    ran = a.dvc("exp", "run", "-S", "nn.hidden_units=5", "-n", SHARED_EXPERIMENT)
+def share(base: Path, remote: Remote) -> Team:
+    """A reproduces from scratch and publishes; runs and `dvc exp push`es an experiment; B clones,
+    pulls and applies it; then A pushes the run-cache."""
+    a = publish_baseline(base, remote, stages=STAGES)
+    baseline = snapshot(a)
+    ran = a.dvc("exp", "run", "-S", f"nn.hidden_units={SHARED_UNITS}", "-n", SHARED_EXPERIMENT)
     assert stages_run(ran.stdout) == ["train_nn", "evaluate", "plot"]
     results = {**snapshot(a), "params.yaml": a.read("params.yaml")}
     a.dvc("exp", "push", "origin", SHARED_EXPERIMENT)
@@ -149,12 +121,67 @@ def shared(
     b = clone(base, "b")
     assert not (b.root / "models" / "nn.npz").exists()
     restore_experiment(b, SHARED_EXPERIMENT)
-    return results, b
+
+    runs_before = [name for name in remote.stored() if name.startswith("runs/")]
+    a.dvc("push", "--run-cache")
+    runs_after = [name for name in remote.stored() if name.startswith("runs/")]
+    return Team(base, remote, a, baseline, results, b, (runs_before, runs_after))
 
 
-def test_clone_gets_the_experiments_outputs(shared: tuple[dict[str, bytes], Project]) -> None:
+@pytest.fixture(scope="module")
+def teams(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> dict[str, Team]:
+    """One Team per kind of remote, each in its own folder, built at the same time (their dvc
+    calls are subprocesses; one thread waits on each)."""
+    bases = {kind: tmp_path_factory.mktemp(f"sharing_{kind}") for kind in KINDS}
+    remotes: dict[str, Remote] = {
+        "directory": DirectoryRemote(bases["directory"] / "storage"),
+        "s3": S3Remote(s3_endpoint, bases["s3"].name),
+    }
+    with ThreadPoolExecutor(len(KINDS)) as pool:
+        futures = {kind: pool.submit(share, bases[kind], remotes[kind]) for kind in KINDS}
+        return {kind: future.result() for kind, future in futures.items()}
+
+
+# --- 1. bit-for-bit reproducibility ----------------------------------------------------------
+
+
+def test_independent_copies_are_byte_identical(teams: dict[str, Team]) -> None:
+    """Two fresh copies in different directories, each reproduced from scratch (the two
+    baselines): every output (data, models, reports, PNGs) and dvc.lock match byte for byte."""
+    one, two = (teams[kind] for kind in KINDS)
+    assert one.a.root != two.a.root
+    first, second = one.baseline, two.baseline
+    missing = [name for name in declared_outputs(one.a) if name not in first]
+    assert missing == []
+    assert sorted(first) == sorted(second)
+    differing = [name for name in first if first[name] != second[name]]
+    assert differing == []
+
+
+def test_pngs_carry_no_timestamp_or_software_metadata(teams: dict[str, Team]) -> None:
+    """No tIME or text chunks, and no trace of matplotlib's Software string in the bytes, in
+    every PNG that dvc.yaml declares (and there are no others)."""
+    team = teams[KINDS[0]]
+    declared = [name for name in declared_outputs(team.a) if name.endswith(".png")]
+    pngs = sorted(name for name in team.baseline if name.startswith("reports/"))
+    pngs = [name for name in pngs if name.endswith(".png")]
+    assert declared and pngs == declared
+    for name in pngs:
+        data = team.baseline[name]
+        chunks = set(png_chunk_types(data))
+        assert chunks & PNG_TEXT_CHUNKS == set(), name
+        assert b"tIME" not in data, name
+        assert b"Software" not in data, name
+        assert b"matplotlib" not in data.lower(), name
+
+
+# --- 2. sharing an experiment through git + a DVC remote -------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_clone_gets_the_experiments_outputs(teams: dict[str, Team], kind: str) -> None:
     """B's metrics, models, data, plots and dvc.lock are A's experiment results, byte for byte."""
-    results, b = shared
+    results, b = teams[kind].results, teams[kind].b
     for name in ("reports/metrics.json", "models/nn.npz"):
         assert b.read(name) == results[name], name
     differing = [name for name in results if b.read(name) != results[name]]
@@ -162,63 +189,59 @@ def test_clone_gets_the_experiments_outputs(shared: tuple[dict[str, bytes], Proj
     assert sorted(snapshot(b)) == sorted(name for name in results if name != "params.yaml")
 
 
-def test_clone_has_the_experiments_params(shared: tuple[dict[str, bytes], Project]) -> None:
-    _, b = shared
-    assert b.params()["nn"]["hidden_units"] == 5
+@pytest.mark.parametrize("kind", KINDS)
+def test_clone_has_the_experiments_params(teams: dict[str, Team], kind: str) -> None:
+    assert teams[kind].b.params()["nn"]["hidden_units"] == SHARED_UNITS
 
 
-def test_clone_status_is_up_to_date(shared: tuple[dict[str, bytes], Project]) -> None:
-    _, b = shared
+@pytest.mark.parametrize("kind", KINDS)
+def test_clone_status_is_up_to_date(teams: dict[str, Team], kind: str) -> None:
+    b = teams[kind].b
     assert "up to date" in b.dvc("status").stdout
     assert json.loads(b.dvc("status", "--json").stdout) == {}
 
 
-def test_clone_repro_runs_nothing(shared: tuple[dict[str, bytes], Project]) -> None:
-    _, b = shared
-    assert stages_run(b.dvc("repro").stdout) == []
+@pytest.mark.parametrize("kind", KINDS)
+def test_clone_repro_runs_nothing(teams: dict[str, Team], kind: str) -> None:
+    assert stages_run(teams[kind].b.dvc("repro").stdout) == []
 
 
 # --- 3. sharing the run-cache ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", KINDS)
 def test_teammate_restores_a_pushed_run_instead_of_training(
-    tmp_path_factory: pytest.TempPathFactory, new_remote: Callable[[Path], Remote]
+    teams: dict[str, Team], kind: str
 ) -> None:
-    """A runs an experiment and `dvc push --run-cache`; B clones, `dvc pull --run-cache`, and
+    """A ran an experiment and `dvc push --run-cache`; C clones, `dvc pull --run-cache`, and
     `dvc exp run --pull -S` with A's params restores train_nn instead of training; the cheap
     stages after it rerun, and every output is A's, byte for byte."""
-    base = tmp_path_factory.mktemp("run_cache")
-    remote = new_remote(base)
-    a = publish_baseline(base, remote)
-    assert stages_run(a.dvc("exp", "run", "-S", "nn.hidden_units=7").stdout)
-    results = snapshot(a)
-    runs_before = [name for name in remote.stored() if name.startswith("runs/")]
-    a.dvc("push", "--run-cache")
-    runs_after = [name for name in remote.stored() if name.startswith("runs/")]
+    team = teams[kind]
+    runs_before, runs_after = team.runs
     assert len(runs_after) > len(runs_before), "the new runs never reached the remote"
 
-    b = clone(base, "b")
-    b.dvc("pull", "--run-cache")
-    ran = b.dvc("exp", "run", "--pull", "-S", "nn.hidden_units=7")
+    c = clone(team.base, "c")
+    c.dvc("pull", "--run-cache")
+    ran = c.dvc("exp", "run", "--pull", "-S", f"nn.hidden_units={SHARED_UNITS}")
     assert "Stage 'train_nn' is cached - skipping run" in ran.stdout
     assert stages_run(ran.stdout) == ["evaluate", "plot"]
-    assert [name for name in results if b.read(name) != results[name]] == []
+    results = [name for name in team.results if name != "params.yaml"]
+    assert [name for name in results if c.read(name) != team.results[name]] == []
 
 
 # --- 4. dvc plots diff between two experiments -----------------------------------------------
 
-EXPERIMENTS = {"exp-a": 3, "exp-b": 6}
-"""Experiment name -> nn.hidden_units."""
+EXPERIMENTS = {SHARED_EXPERIMENT: SHARED_UNITS, "three-hidden": 3}
+"""Experiment name -> nn.hidden_units: A's shared experiment, and one more."""
 
 
-def test_plots_diff_shows_each_experiments_plots(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """`dvc plots diff exp-a exp-b` renders every plot of ours for both experiments, and each
+def test_plots_diff_shows_each_experiments_plots(teams: dict[str, Team]) -> None:
+    """`dvc plots diff` between two experiments renders every plot of ours for both, and each
     revision's learning curve is that experiment's own."""
-    project = Project.copy_of_sources(tmp_path_factory.mktemp("plots_diff"))
-    project.dvc("repro")
-    project.commit("reproduce")
+    project = teams[KINDS[0]].a
     for name, units in EXPERIMENTS.items():
-        project.dvc("exp", "run", "-S", f"nn.hidden_units={units}", "-n", name)
+        if name != SHARED_EXPERIMENT:  # run already
+            project.dvc("exp", "run", "-S", f"nn.hidden_units={units}", "-n", name)
     revs = experiment_revs(project)
     assert sorted(revs) == sorted(EXPERIMENTS)
     shown = json.loads(project.dvc("plots", "diff", *EXPERIMENTS, "--json").stdout)
@@ -229,4 +252,4 @@ def test_plots_diff_shows_each_experiments_plots(tmp_path_factory: pytest.TempPa
         revisions = {rev for render in renders for rev in render.get("revisions", [])}
         assert revisions == set(EXPERIMENTS), plot
     curves = {name: git_bytes(project, rev, "reports/nn/cost.csv") for name, rev in revs.items()}
-    assert curves["exp-a"] != curves["exp-b"]
+    assert curves[SHARED_EXPERIMENT] != curves["three-hidden"]
