@@ -452,6 +452,11 @@ FAULTS: dict[str, Fault] = {
         lambda f: own_data(f, "x1,x2,y,x1\n0,0,0,5\n0.5,0.5,1,6\n"),
         r"line 1: column 'x1' appears twice \(columns 1 and 4\); rename one",
     ),
+    "csv: own data with 1e400 (read as inf)": Fault(
+        "generate",
+        lambda f: own_data(f, f"{HEADER}\n0,0,0\n 1e400 ,0,1\n"),
+        r"line 3: x1 = '1e400' is outside the accepted range",
+    ),
     "csv: 1,001 features": Fault(
         "split",
         lambda f: f.csv("dataset", WIDE_HEADER + "\n" + ",".join(["0"] * 1002) + "\n"),
