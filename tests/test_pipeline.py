@@ -10,6 +10,9 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,13 +110,6 @@ def test_plot_definitions_name_columns_the_stages_write(project: Project) -> Non
         assert {props["x"], props["y"]} <= set(header), path
 
 
-def test_forced_repro_is_byte_identical(project: Project) -> None:
-    """`dvc repro -f` reruns everything and leaves dvc.lock and every output unchanged."""
-    before = snapshot(project)
-    assert stages_run(project.dvc("repro", "-f").stdout) == STAGES
-    assert differing(before, snapshot(project)) == []
-
-
 @pytest.fixture(scope="module")
 def results() -> dict[str, dict[str, bytes]]:
     """Snapshots the tests below share, by learning rate."""
@@ -190,13 +186,13 @@ COMPARE_METRICS = {
 
 
 def test_exp_show_names_metrics_plainly(project: Project) -> None:
-    """After `dvc exp run -S nn.hidden_units=4`, the metrics `--only-changed --csv` lists are
-    exactly the network's and the comparison's (logistic regression's did not change), each a
-    scalar under a plain name (no file-path prefix, no confusion counts); beside them only the
-    row labels, the parameters that differ and the files they changed."""
+    """After `dvc exp run -S nn.hidden_units=4` (named `four`), the metrics `--only-changed
+    --csv` lists are exactly the network's and the comparison's (logistic regression's did not
+    change), each a scalar under a plain name (no file-path prefix, no confusion counts); beside
+    them only the row labels, the parameters that differ and the files they changed."""
     project.git("checkout", "--", "params.yaml")  # as the README advises between experiments
     project.dvc("exp", "remove", "--all-commits")  # the learning-rate experiments above
-    project.dvc("exp", "run", "-S", "nn.hidden_units=4")
+    project.dvc("exp", "run", "-S", "nn.hidden_units=4", "-n", "four")  # the README's first
     header = project.dvc("exp", "show", "--only-changed", "--csv").stdout.splitlines()[0]
     columns = set(header.split(","))
     metrics = json.loads(project.read("reports/metrics.json"))
@@ -211,12 +207,10 @@ def test_exp_show_names_metrics_plainly(project: Project) -> None:
 
 
 def test_the_readmes_comparing_commands_rank_the_experiment(project: Project) -> None:
-    """After the README's first experiment, its comparing commands run as written: DVC's own
-    table sorted by the network's accuracy, and compare.py's ranking within 80 columns, naming
-    what the experiment changed."""
-    project.git("checkout", "--", "params.yaml")
-    project.dvc("exp", "remove", "--all-commits")
-    project.dvc("exp", "run", "-S", "nn.hidden_units=4", "-n", "four")
+    """After the README's first experiment (`four`, run by the test above, the only one), its
+    comparing commands run as written: DVC's own table sorted by the network's accuracy, and
+    compare.py's ranking within 80 columns, naming what the experiment changed."""
+    assert project.dvc("exp", "list", "--name-only").stdout.split() == ["four"]
     readme = (ROOT / "README.md").read_text()
     [sort] = re.findall(r"^dvc exp show --sort-by [^#]*", readme, flags=re.MULTILINE)
     table = project.dvc(*shlex.split(sort)[1:]).stdout
@@ -229,7 +223,9 @@ def test_the_readmes_comparing_commands_rank_the_experiment(project: Project) ->
 
 def test_integral_float_param_is_up_to_date_and_reruns_byte_identical(project: Project) -> None:
     """`nn.hidden_units: 40.0`: DVC compares params by value, so `dvc status` calls it up to
-    date; the stages take it as 40, so `dvc repro -f` runs and writes the same bytes."""
+    date; the stages take it as 40, so `dvc repro -f` reruns all six stages and writes every
+    output with the same bytes, and dvc.lock too but for the 40.0 it records (every hash
+    unchanged: a forced repro is byte-identical)."""
     project.git("checkout", "--", "params.yaml")
     project.dvc("repro")
     before = snapshot(project)
@@ -238,7 +234,12 @@ def test_integral_float_param_is_up_to_date_and_reruns_byte_identical(project: P
     assert f"hidden_units: {units}.0" in project.read("params.yaml").decode()
     assert "up to date" in project.dvc("status").stdout
     assert stages_run(project.dvc("repro", "-f").stdout) == STAGES
-    assert differing(before, snapshot(project)) == ["dvc.lock"]  # which records 40.0
+    after = snapshot(project)
+    assert differing(before, after) == ["dvc.lock"]  # which records 40.0
+    recorded = f"hidden_units: {units}\n".encode()
+    assert before["dvc.lock"].count(recorded) == 3  # train_nn's, evaluate's and plot's nn params
+    as_float = before["dvc.lock"].replace(recorded, f"hidden_units: {units}.0\n".encode())
+    assert after["dvc.lock"] == as_float
 
 
 def test_a_fifo_or_a_new_file_in_data_own_neither_hangs_dvc_nor_reruns_generate(
@@ -317,14 +318,14 @@ def spreadsheet_csv(rows: int, features: int) -> bytes:
     return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
 
 
-def test_a_spreadsheet_export_runs_through_dvc_with_no_edits(tmp_path) -> None:
-    """A 30-feature spreadsheet CSV with string labels runs through `dvc exp run -S` as the
-    README shows it: named columns in the data set, the probability figure, both models
-    scored; the README's list syntax for data.features picks three columns by name."""
-    project = Project.copy_of_sources(tmp_path)
+def spreadsheet_runs(root: Path) -> list[tuple[int, str, dict, bytes]]:
+    """The spreadsheet test's two experiments, in a project of its own at `root`: for all 30
+    features, then three picked by name, (width, data set header, metrics, comparison figure)."""
+    project = Project.copy_of_sources(root)
     (project.root / "data" / "own" / "sheet.csv").write_bytes(spreadsheet_csv(300, 30))
     project.commit("a spreadsheet")
     chosen = '["Größe", "feature 2 (mm)", "feature 1 (mm)"]'
+    runs = []
     for features, width in (("null", 30), (chosen, 3)):
         project.dvc(
             "exp", "run", "-S", "data.kind=own", "-S", "data.file=data/own/sheet.csv",
@@ -332,25 +333,67 @@ def test_a_spreadsheet_export_runs_through_dvc_with_no_edits(tmp_path) -> None:
             "-S", "data.positive=malignant", "-S", f"data.features={features}",
         )  # fmt: skip
         header = project.read("data/raw/dataset.csv").decode().splitlines()[0]
+        metrics = json.loads(project.read("reports/metrics.json"))
+        runs.append((width, header, metrics, project.read("reports/figures/comparison.png")))
+    return runs
+
+
+MINI_BATCH_OUTPUTS = [
+    "models/nn.npz",
+    "reports/metrics.json",
+    "reports/nn/cost.csv",
+    "reports/figures/comparison.png",
+    "reports/figures/learning_curve.png",
+]
+
+
+def mini_batch_adam_runs(root: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The issue's experiment in a project of its own at `root`, then `dvc repro -f`: the
+    outputs after each."""
+    project = Project.copy_of_sources(root)
+    flags = ["nn.batch_size=64", "nn.optimizer=adam", "nn.learning_rate=0.01"]
+    project.dvc("exp", "run", *(word for flag in flags for word in ("-S", flag)))
+    first = {name: project.read(name) for name in MINI_BATCH_OUTPUTS}
+    project.dvc("repro", "-f")
+    return first, {name: project.read(name) for name in MINI_BATCH_OUTPUTS}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def alongside(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future]]:
+    """The tests below that need a project of their own start at the module's start, each on a
+    thread, and run their `dvc` commands while the shared project's tests above run theirs (on
+    the core the other test process leaves free); each test waits for its runs and checks them."""
+    work = {"spreadsheet": spreadsheet_runs, "mini_batch_adam": mini_batch_adam_runs}
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        yield {
+            name: pool.submit(function, tmp_path_factory.mktemp(name))
+            for name, function in work.items()
+        }
+
+
+def test_a_spreadsheet_export_runs_through_dvc_with_no_edits(
+    alongside: dict[str, Future],
+) -> None:
+    """A 30-feature spreadsheet CSV with string labels runs through `dvc exp run -S` as the
+    README shows it: named columns in the data set, the probability figure, both models
+    scored; the README's list syntax for data.features picks three columns by name."""
+    runs = alongside["spreadsheet"].result()
+    assert [width for width, *_ in runs] == [30, 3]
+    for width, header, metrics, figure in runs:
         assert header.split(",")[-1] == "diagnosis"
         assert len(header.split(",")) == width + 1
         assert "Größe" in header
         assert (width == 30) != header.startswith("Größe,feature 2 (mm),feature 1 (mm),")
-        metrics = json.loads(project.read("reports/metrics.json"))
         assert 0.5 < metrics["logreg"]["accuracy"] <= 1
-        assert project.read("reports/figures/comparison.png").startswith(b"\x89PNG")
+        assert figure.startswith(b"\x89PNG")
 
 
-def test_a_mini_batch_adam_experiment_is_byte_identical_on_a_rerun(tmp_path) -> None:
+def test_a_mini_batch_adam_experiment_is_byte_identical_on_a_rerun(
+    alongside: dict[str, Future],
+) -> None:
     """The issue's experiment (`-S nn.batch_size=64 -S nn.optimizer=adam -S
     nn.learning_rate=0.01`) runs on the flower data, and `dvc repro -f` writes every output
     again with the same bytes."""
-    project = Project.copy_of_sources(tmp_path)
-    flags = ["nn.batch_size=64", "nn.optimizer=adam", "nn.learning_rate=0.01"]
-    project.dvc("exp", "run", *(word for flag in flags for word in ("-S", flag)))
-    outputs = ["models/nn.npz", "reports/metrics.json", "reports/nn/cost.csv"]
-    outputs += ["reports/figures/comparison.png", "reports/figures/learning_curve.png"]
-    first = {name: project.read(name) for name in outputs}
+    first, again = alongside["mini_batch_adam"].result()
     assert json.loads(first["reports/metrics.json"])["nn"]["accuracy"] > 0.8
-    project.dvc("repro", "-f")
-    assert {name: project.read(name) for name in outputs} == first
+    assert again == first

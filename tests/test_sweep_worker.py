@@ -220,31 +220,38 @@ def assert_as_published(checkout: Project, published: Project) -> None:
         assert checkout.read(output) == published.read(output), output
 
 
-@pytest.mark.pipeline
-def test_the_worker_leaves_the_workspace_as_it_found_it(
-    published: tuple[Path, Project],
-) -> None:
-    """After pushing its experiment, the clone is the commit again, not its last experiment
-    applied (whose params a next `dvc exp run` would carry over)."""
-    base, a = published
-    checkout = clone(base, "tidy")
-    result = run_worker(checkout, "nn.hidden_units", "2")
-    assert result.returncode == 0, result.stderr
-    assert "hidden_units-2" in checkout.git("ls-remote", "origin", "refs/exps/*").stdout
-    assert_as_published(checkout, a)
+@pytest.fixture(scope="module")
+def checkout(published: tuple[Path, Project]) -> Project:
+    """One clone of the published baseline, which the two tests below use in turn: the failed
+    run's, then the next command's."""
+    base, _ = published
+    return clone(base, "worker")
 
 
 @pytest.mark.pipeline
 def test_a_failed_run_leaves_the_workspace_as_it_found_it(
-    published: tuple[Path, Project],
+    published: tuple[Path, Project], checkout: Project
 ) -> None:
     """A value train_nn refuses: the worker's line names it, and the clone is the commit again,
-    so the same clone takes the next command as it is."""
-    base, a = published
-    checkout = clone(base, "failed")
+    so the same clone takes the next command as it is (the test below runs it there)."""
+    _, a = published
     result = run_worker(checkout, "nn.hidden_units", "0")
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith(
         "sweep_worker: error: nn.hidden_units=0 failed (above): nothing was pushed"
     ), result.stderr
+    assert_as_published(checkout, a)
+
+
+@pytest.mark.pipeline
+def test_the_worker_leaves_the_workspace_as_it_found_it(
+    published: tuple[Path, Project], checkout: Project
+) -> None:
+    """In the clone the failed run above left: after pushing its experiment, the clone is the
+    commit again, not its last experiment applied (whose params a next `dvc exp run` would carry
+    over)."""
+    _, a = published
+    result = run_worker(checkout, "nn.hidden_units", "2")
+    assert result.returncode == 0, result.stderr
+    assert "hidden_units-2" in checkout.git("ls-remote", "origin", "refs/exps/*").stdout
     assert_as_published(checkout, a)
