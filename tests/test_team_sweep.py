@@ -2,7 +2,8 @@
 server on 127.0.0.1): each worker is a clone in its own process running the worker step of
 .github/workflows/sweep.yml as it is, and a fresh clone runs the workflow's report step. Then
 the failures: a worker killed mid-run, a worker whose DVC remote or git remote breaks before it
-pushes, and two workers given the same value."""
+pushes (one clone, each break in turn, then fixed), and two workers given the same value.
+Workers whose order does not matter run at the same time."""
 
 from __future__ import annotations
 
@@ -240,8 +241,9 @@ def test_a_killed_worker_breaks_nothing_and_its_slice_runs_again(
 ) -> None:
     """Worker 0 of 2 (0.3 and 0.7) is killed while it trains its second value; worker 1 (0.5)
     pushes. A fresh clone pulls every experiment without a missing file and restores worker 1's;
-    running worker 0's command again in another clone completes the sweep, and worker 1's
-    command there runs nothing (its experiment is on the git remote)."""
+    meanwhile worker 0's command runs again in another clone (held at the push gate until the
+    fresh clone is done) and completes the sweep, and worker 1's command in a third runs nothing
+    (its experiment is on the git remote)."""
     base, _ = team
     values = "0.3,0.5,0.7"
     names = {value: f"learning_rate-{value}" for value in values.split(",")}
@@ -251,21 +253,28 @@ def test_a_killed_worker_breaks_nothing_and_its_slice_runs_again(
     doomed.kill()
     assert survivor.finish() == 0, survivor.output()
 
-    fresh = clone(base, "after_kill")
-    pulled = fresh.dvc("exp", "pull", "origin")
-    assert "Missing cache files" not in pulled.stdout + pulled.stderr
-    seen = set(experiment_revs(fresh)) & set(names.values())
-    assert seen == {names["0.5"]}
-    restores_with_nothing_to_rerun(fresh, names["0.5"])
+    gate = PushGate(base / "gate-replacement")
+    try:
+        replacement = Worker(
+            clone(base, "replacement"), "nn.learning_rate", values, 0, 2, **{GATE: str(gate.path)}
+        )
+        rerun = Worker(clone(base, "rerun"), "nn.learning_rate", values, 1, 2)
+        workers += [replacement, rerun]
 
-    replacement = clone(base, "replacement")
-    workers.append(Worker(replacement, "nn.learning_rate", values, 0, 2))
-    assert workers[-1].finish() == 0, workers[-1].output()
+        fresh = clone(base, "after_kill")
+        pulled = fresh.dvc("exp", "pull", "origin")
+        assert "Missing cache files" not in pulled.stdout + pulled.stderr
+        seen = set(experiment_revs(fresh)) & set(names.values())
+        assert seen == {names["0.5"]}
+        restores_with_nothing_to_rerun(fresh, names["0.5"])
+        replacement.wait_for(AT_GATE)
+    finally:
+        gate.release()
+    assert replacement.finish() == 0, replacement.output()
     assert set(names.values()) <= set(remote_experiments(fresh))
-    workers.append(Worker(replacement, "nn.learning_rate", values, 1, 2))
-    assert workers[-1].finish() == 0, workers[-1].output()
-    assert f"{names['0.5']} is on 'origin' already: skipped" in workers[-1].output()
-    assert "dvc exp run" not in workers[-1].output()
+    assert rerun.finish() == 0, rerun.output()
+    assert f"{names['0.5']} is on 'origin' already: skipped" in rerun.output()
+    assert "dvc exp run" not in rerun.output()
 
 
 def closed_port() -> int:
@@ -275,51 +284,73 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.parametrize(
-    ("option", "broken", "dvc_error", "seed"),
-    [
-        ("endpointurl", "http://127.0.0.1:{port}", "Could not connect to the endpoint URL", "1"),
-        ("url", "s3://no-such-bucket/scratchnet", "The specified bucket does not exist", "2"),
-    ],
-    ids=["unreachable", "wrong-bucket"],
-)
-def test_a_failed_push_keeps_the_results_and_the_same_command_retries(
-    team: tuple[Path, S3Remote],
-    workers: list[Worker],
-    option: str,
-    broken: str,
-    dvc_error: str,
-    seed: str,
-) -> None:
-    """The DVC remote breaks while the worker waits to push: DVC's error, our hint, a non-zero
-    status, no experiment ref on the git remote (data goes first), the experiment and its
-    outputs kept; fixed, the same command pushes it without running it again."""
-    base, _ = team
-    name = f"seed-{seed}"
-    gate = PushGate(base / f"gate-{option}")
-    checkout = clone(base, f"broken-{option}")
-    env = {GATE: str(gate.path), "AWS_MAX_ATTEMPTS": "1"}  # one try at a dead endpoint, not 5
-    workers.append(Worker(checkout, "nn.seed", seed, 0, 1, **env))
-    workers[0].wait_for(AT_GATE)
-    broken = broken.format(port=closed_port())
-    checkout.dvc("remote", "modify", "--local", "storage", option, broken)
-    gate.release()
-    assert workers[0].finish() != 0
-    output = workers[0].output()
-    assert dvc_error in output
-    assert output.splitlines()[-1].startswith(
-        f"sweep_worker: error: pushing {name}'s data failed: check the DVC remote's URL"
-    ), output
-    assert name not in remote_experiments(checkout)
-    assert name in checkout.dvc("exp", "list", "--name-only").stdout
-    assert (checkout.root / "models" / "nn.npz").is_file()
+DVC_BREAKS = [
+    ("endpointurl", "http://127.0.0.1:{port}", "Could not connect to the endpoint URL"),
+    ("url", "s3://no-such-bucket/scratchnet", "The specified bucket does not exist"),
+]
+"""How the DVC remote breaks (a `--local` option, its broken value, DVC's error): an unreachable
+endpoint, then a wrong bucket."""
 
-    checkout.dvc("remote", "modify", "--local", "--unset", "storage", option)
-    workers.append(Worker(checkout, "nn.seed", seed, 0, 1))
-    assert workers[1].finish() == 0, workers[1].output()
-    assert f"{name} is in this clone already: kept, not rerun" in workers[1].output()
-    assert "Running stage" not in workers[1].output()
-    restores_with_nothing_to_rerun(clone(base, f"fixed-{option}"), name)
+
+def test_a_failed_push_keeps_the_results_and_the_same_command_retries(
+    team: tuple[Path, S3Remote], workers: list[Worker]
+) -> None:
+    """One clone, one value; while the worker waits at the push gate a remote breaks, in turn: the
+    DVC remote (unreachable endpoint, then wrong bucket), then the git remote (gone). Each time:
+    the tool's error, our hint, a non-zero status, no experiment ref on the git remote (data goes
+    first) and the experiment kept in the clone, so the next run finds it; fixed, the same
+    command pushes it without running it again."""
+    base, _ = team
+    name = "seed-1"
+    checkout = clone(base, "broken")
+    origin = checkout.git("remote", "get-url", "origin").stdout.strip()
+
+    def gated(breaks: str) -> tuple[PushGate, Worker]:
+        """The worker's command, waiting at the push gate."""
+        gate = PushGate(base / f"gate-{breaks}")
+        env = {GATE: str(gate.path), "AWS_MAX_ATTEMPTS": "1"}  # one try at a dead endpoint, not 5
+        workers.append(Worker(checkout, "nn.seed", "1", 0, 1, **env))
+        try:
+            workers[-1].wait_for(AT_GATE)
+        except BaseException:
+            gate.release()
+            raise
+        return gate, workers[-1]
+
+    for option, broken, dvc_error in DVC_BREAKS:
+        gate, worker = gated(option)
+        checkout.dvc(
+            "remote", "modify", "--local", "storage", option, broken.format(port=closed_port())
+        )
+        gate.release()
+        assert worker.finish() != 0
+        output = worker.output()
+        assert dvc_error in output
+        assert output.splitlines()[-1].startswith(
+            f"sweep_worker: error: pushing {name}'s data failed: check the DVC remote's URL"
+        ), output
+        assert name not in remote_experiments(checkout)
+        assert name in checkout.dvc("exp", "list", "--name-only").stdout
+        assert (checkout.root / "models" / "nn.npz").is_file()
+        checkout.dvc("remote", "modify", "--local", "--unset", "storage", option)
+
+    gate, worker = gated("git")
+    checkout.git("remote", "set-url", "origin", str(base / "gone.git"))
+    gate.release()
+    assert worker.finish() != 0
+    output = worker.output()
+    assert output.splitlines()[-1].startswith(
+        "sweep_worker: error: pushing to the git remote 'origin' failed: check its URL"
+    ), output
+    assert name in checkout.dvc("exp", "list", "--name-only").stdout
+    checkout.git("remote", "set-url", "origin", origin)
+    assert name not in remote_experiments(checkout)
+
+    workers.append(Worker(checkout, "nn.seed", "1", 0, 1))
+    assert workers[-1].finish() == 0, workers[-1].output()
+    assert f"{name} is in this clone already: kept, not rerun" in workers[-1].output()
+    assert "Running stage" not in workers[-1].output()
+    restores_with_nothing_to_rerun(clone(base, "fixed"), name)
 
 
 def test_a_name_pushed_meanwhile_is_reported_not_replaced(
@@ -327,16 +358,20 @@ def test_a_name_pushed_meanwhile_is_reported_not_replaced(
 ) -> None:
     """Two workers given the same value by mistake: the late one, held at the push gate while the
     other pushes, stops with our hint (DVC alone would warn and exit 0); the git remote keeps the
-    first run's experiment."""
+    first run's experiment. The first starts once the late one has looked for the name on the
+    git remote (and not found it), so both train at the same time."""
     base, _ = team
     gate = PushGate(base / "gate-twice")
-    late = Worker(clone(base, "late"), "nn.seed", "3", 0, 1, **{GATE: str(gate.path)})
-    workers.append(late)
-    late.wait_for(AT_GATE)
-    first = clone(base, "first")
-    workers.append(Worker(first, "nn.seed", "3", 0, 1))
-    assert workers[-1].finish() == 0, workers[-1].output()
-    gate.release()
+    try:
+        late = Worker(clone(base, "late"), "nn.seed", "3", 0, 1, **{GATE: str(gate.path)})
+        workers.append(late)
+        late.wait_for("dvc exp run")
+        first = clone(base, "first")
+        workers.append(Worker(first, "nn.seed", "3", 0, 1))
+        assert workers[-1].finish() == 0, workers[-1].output()
+        late.wait_for(AT_GATE)
+    finally:
+        gate.release()
     assert late.finish() != 0
     assert late.output().splitlines()[-1] == (
         "sweep_worker: error: seed-3 on 'origin' is another run's (of the same value on this "
@@ -344,33 +379,3 @@ def test_a_name_pushed_meanwhile_is_reported_not_replaced(
         "`dvc exp push --force origin seed-3`"
     ), late.output()
     assert experiment_revs(first)["seed-3"] in first.git("ls-remote", "origin").stdout
-
-
-def test_a_failed_git_push_keeps_the_results_and_the_same_command_retries(
-    team: tuple[Path, S3Remote], workers: list[Worker]
-) -> None:
-    """The git remote goes away while the worker waits to push: DVC's error, our hint, a non-zero
-    status, the experiment kept in the clone; with the remote back, the same command pushes it
-    without running it again."""
-    base, _ = team
-    gate = PushGate(base / "gate-git")
-    checkout = clone(base, "broken-git")
-    origin = checkout.git("remote", "get-url", "origin").stdout.strip()
-    workers.append(Worker(checkout, "nn.seed", "4", 0, 1, **{GATE: str(gate.path)}))
-    workers[0].wait_for(AT_GATE)
-    checkout.git("remote", "set-url", "origin", str(base / "gone.git"))
-    gate.release()
-    assert workers[0].finish() != 0
-    output = workers[0].output()
-    assert output.splitlines()[-1].startswith(
-        "sweep_worker: error: pushing to the git remote 'origin' failed: check its URL"
-    ), output
-    assert "seed-4" in checkout.dvc("exp", "list", "--name-only").stdout
-
-    checkout.git("remote", "set-url", "origin", origin)
-    assert "seed-4" not in remote_experiments(checkout)
-    workers.append(Worker(checkout, "nn.seed", "4", 0, 1))
-    assert workers[1].finish() == 0, workers[1].output()
-    assert "seed-4 is in this clone already: kept, not rerun" in workers[1].output()
-    assert "Running stage" not in workers[1].output()
-    restores_with_nothing_to_rerun(clone(base, "fixed-git"), "seed-4")
