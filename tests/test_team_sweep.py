@@ -1,9 +1,10 @@
 """One sweep split across workers that share only a bare git origin and an S3 DVC remote (a moto
 server on 127.0.0.1): each worker is a clone in its own process running the worker step of
-.github/workflows/sweep.yml as it is, and a fresh clone runs the workflow's report step. Then
-the failures: a worker killed mid-run, a worker whose DVC remote or git remote breaks before it
-pushes (one clone, each break in turn, then fixed), and two workers given the same value.
-Workers whose order does not matter run at the same time."""
+.github/workflows/sweep.yml as it is, one of them killed mid-run and its command run again, and a
+fresh clone runs the workflow's report step. Then the failures of a push: a worker whose DVC
+remote, then git remote, breaks before it pushes (one clone, each break in turn, then fixed), and
+meanwhile a second worker given the same value. Workers whose order does not matter run at the
+same time."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -153,20 +156,35 @@ def restores_with_nothing_to_rerun(fresh: Project, name: str) -> None:
     assert json.loads(fresh.dvc("status", "--json").stdout) == {}, name
 
 
-# --- three workers, two of them pushing at the same moment -----------------------------------
+# --- three workers, one of them killed, two pushing at the same moment ------------------------
 
 PARAM = "nn.hidden_units"
 VALUES = ["1", "2", "3", "4"]
 NAMES = [f"hidden_units-{value}" for value in VALUES]
 
 
+@dataclass
+class Sweep:
+    fresh: Project
+    """The clone that ran the report step, once the sweep was complete."""
+    report: str
+    """What the report step wrote to GITHUB_STEP_SUMMARY."""
+    pulled_after_kill: str
+    """`dvc exp pull origin`'s output in a fresh clone once the killed worker's peers pushed."""
+    seen_after_kill: set[str]
+    """The sweep's experiments that clone then saw."""
+    rerun: str
+    """The output of worker 1's command, run again once its experiment was on the git remote."""
+
+
 @pytest.fixture(scope="module")
-def swept(
-    team: tuple[Path, S3Remote], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Project, str]:
-    """Workers 0, 1 and 2 of 3 run at once, each in its own clone. 1 and 2 (one experiment each,
-    so the same steps to push) wait at the push gate until both are there, and are released
-    together. Then a fresh clone runs the report step. Returns (the fresh clone, the report)."""
+def swept(team: tuple[Path, S3Remote], tmp_path_factory: pytest.TempPathFactory) -> Sweep:
+    """Workers 0, 1 and 2 of 3 start at once, each in its own clone. Worker 0 (1 and 4) is killed
+    while it trains its second value. 1 and 2 (one experiment each, so the same steps to push)
+    wait at the push gate until both are there, and are released together. Worker 0's command
+    runs again in another clone as soon as it is killed, held at the push gate while a fresh
+    clone pulls what 1 and 2 pushed, then completes the sweep; worker 1's command runs again in a
+    third clone. Then a fresh clone runs the report step."""
     base, _ = team
     gate = PushGate(tmp_path_factory.mktemp("gate") / "fifo")
     gated = {GATE: str(gate.path)}
@@ -174,14 +192,33 @@ def swept(
         Worker(clone(base, f"worker{index}"), PARAM, ",".join(VALUES), index, 3, **env)
         for index, env in enumerate([{}, gated, gated])
     ]
+    doomed, *pushing = started
+    again = PushGate(tmp_path_factory.mktemp("gate_again") / "fifo")
     try:
-        for worker in started[1:]:
+        for worker in pushing:
             worker.wait_for(AT_GATE)
         gate.release()
-        for worker in started:
+        doomed.wait_for("epoch ", after=f"-n {NAMES[3]}")  # train_nn's progress
+        doomed.kill()
+        # worker 0's command again, at once, held at the push gate until the fresh clone looked
+        replacement = Worker(
+            clone(base, "again0"), PARAM, ",".join(VALUES), 0, 3, **{GATE: str(again.path)}
+        )
+        started.append(replacement)
+        for worker in pushing:
+            assert worker.finish() == 0, worker.output()
+
+        after_kill = clone(base, "after_kill")
+        pulled = after_kill.dvc("exp", "pull", "origin")
+        seen = set(experiment_revs(after_kill)) & set(NAMES)
+        started.append(Worker(clone(base, "again1"), PARAM, ",".join(VALUES), 1, 3))
+        replacement.wait_for(AT_GATE)
+        again.release()
+        for worker in started[-2:]:
             assert worker.finish() == 0, worker.output()
     finally:
         gate.release()
+        again.release()
         for worker in started:
             worker.kill()
 
@@ -189,21 +226,22 @@ def swept(
     summary = base / "summary.md"
     fresh.env.update(PARAM=PARAM, GITHUB_STEP_SUMMARY=str(summary))
     fresh.run("bash", "-eo", "pipefail", "-c", workflow_step("report", "report"))
-    return fresh, summary.read_text()
+    return Sweep(
+        fresh, summary.read_text(), pulled.stdout + pulled.stderr, seen, started[-1].output()
+    )
 
 
 class TestOneSweep:
-    """The sweep's results, seen from a fresh clone: these tests share one sweep (`swept`), so
+    """The sweep's results, seen from fresh clones: these tests share one sweep (`swept`), so
     they run together in one test process (tests/conftest.py)."""
 
-    def test_fresh_clone_sees_every_experiment(self, swept: tuple[Project, str]) -> None:
-        fresh, _ = swept
-        assert set(NAMES) <= set(experiment_revs(fresh))
+    def test_fresh_clone_sees_every_experiment(self, swept: Sweep) -> None:
+        assert set(NAMES) <= set(experiment_revs(swept.fresh))
 
-    def test_report_compares_every_value_with_its_metrics(self, swept: tuple[Project, str]) -> None:
+    def test_report_compares_every_value_with_its_metrics(self, swept: Sweep) -> None:
         """The comparison has a row per value with the network's accuracy, and each experiment has
         DVC's params and metrics diff against the baseline."""
-        _, report = swept
+        report = swept.report
         rows = [line for line in report.splitlines() if line.startswith("| hidden_units-")]
         assert [row.split("|")[1].strip() for row in rows] == NAMES
         assert all("%" in row for row in rows)
@@ -213,17 +251,19 @@ class TestOneSweep:
             assert "| reports/metrics.json | nn.accuracy" in section, section
 
     def test_any_experiment_restores_with_nothing_to_rerun(
-        self, swept: tuple[Project, str]
+        self, swept: Sweep, team: tuple[Path, S3Remote]
     ) -> None:
-        fresh, _ = swept
-        for name in NAMES:
-            restores_with_nothing_to_rerun(fresh, name)
+        """Each in a clone of its own, two at a time."""
+        base, _ = team
+        checkouts = [clone(base, f"restore-{name}") for name in NAMES]
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(restores_with_nothing_to_rerun, checkouts, NAMES))
 
     def test_each_experiments_model_is_in_s3(
-        self, swept: tuple[Project, str], team: tuple[Path, S3Remote]
+        self, swept: Sweep, team: tuple[Path, S3Remote]
     ) -> None:
         """The network each experiment trained is an object in the bucket (pushed, not rebuilt)."""
-        fresh, _ = swept
+        fresh = swept.fresh
         _, remote = team
         stored = set(remote.stored())
         revs = experiment_revs(fresh)
@@ -232,49 +272,19 @@ class TestOneSweep:
             md5 = lock["stages"]["train_nn"]["outs"][0]["md5"]
             assert f"files/md5/{md5[:2]}/{md5[2:]}" in stored, name
 
+    def test_a_killed_worker_breaks_nothing_and_its_slice_runs_again(self, swept: Sweep) -> None:
+        """Worker 0 was killed while it trained its second value, after its first: once workers 1
+        and 2 pushed, a fresh clone pulled every experiment without a missing file and saw theirs
+        only (their restoring: above); worker 0's command, run again in another clone, completed
+        the sweep (`swept`, and the fresh clone sees every experiment), and worker 1's command,
+        run again, ran nothing (its experiment is on the git remote)."""
+        assert "Missing cache files" not in swept.pulled_after_kill
+        assert swept.seen_after_kill == {NAMES[1], NAMES[2]}
+        assert f"{NAMES[1]} is on 'origin' already: skipped" in swept.rerun
+        assert "dvc exp run" not in swept.rerun
+
 
 # --- failures ----------------------------------------------------------------------------------
-
-
-def test_a_killed_worker_breaks_nothing_and_its_slice_runs_again(
-    team: tuple[Path, S3Remote], workers: list[Worker]
-) -> None:
-    """Worker 0 of 2 (0.3 and 0.7) is killed while it trains its second value; worker 1 (0.5)
-    pushes. A fresh clone pulls every experiment without a missing file and restores worker 1's;
-    meanwhile worker 0's command runs again in another clone (held at the push gate until the
-    fresh clone is done) and completes the sweep, and worker 1's command in a third runs nothing
-    (its experiment is on the git remote)."""
-    base, _ = team
-    values = "0.3,0.5,0.7"
-    names = {value: f"learning_rate-{value}" for value in values.split(",")}
-    workers += [Worker(clone(base, f"doomed{i}"), "nn.learning_rate", values, i, 2) for i in (0, 1)]
-    doomed, survivor = workers
-    doomed.wait_for("epoch ", after=f"-n {names['0.7']}")  # train_nn's progress
-    doomed.kill()
-    assert survivor.finish() == 0, survivor.output()
-
-    gate = PushGate(base / "gate-replacement")
-    try:
-        replacement = Worker(
-            clone(base, "replacement"), "nn.learning_rate", values, 0, 2, **{GATE: str(gate.path)}
-        )
-        rerun = Worker(clone(base, "rerun"), "nn.learning_rate", values, 1, 2)
-        workers += [replacement, rerun]
-
-        fresh = clone(base, "after_kill")
-        pulled = fresh.dvc("exp", "pull", "origin")
-        assert "Missing cache files" not in pulled.stdout + pulled.stderr
-        seen = set(experiment_revs(fresh)) & set(names.values())
-        assert seen == {names["0.5"]}
-        restores_with_nothing_to_rerun(fresh, names["0.5"])
-        replacement.wait_for(AT_GATE)
-    finally:
-        gate.release()
-    assert replacement.finish() == 0, replacement.output()
-    assert set(names.values()) <= set(remote_experiments(fresh))
-    assert rerun.finish() == 0, rerun.output()
-    assert f"{names['0.5']} is on 'origin' already: skipped" in rerun.output()
-    assert "dvc exp run" not in rerun.output()
 
 
 def closed_port() -> int:
@@ -284,98 +294,81 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-DVC_BREAKS = [
-    ("endpointurl", "http://127.0.0.1:{port}", "Could not connect to the endpoint URL"),
-    ("url", "s3://no-such-bucket/scratchnet", "The specified bucket does not exist"),
-]
-"""How the DVC remote breaks (a `--local` option, its broken value, DVC's error): an unreachable
-endpoint, then a wrong bucket."""
-
-
 def test_a_failed_push_keeps_the_results_and_the_same_command_retries(
     team: tuple[Path, S3Remote], workers: list[Worker]
 ) -> None:
     """One clone, one value; while the worker waits at the push gate a remote breaks, in turn: the
-    DVC remote (unreachable endpoint, then wrong bucket), then the git remote (gone). Each time:
-    the tool's error, our hint, a non-zero status, no experiment ref on the git remote (data goes
-    first) and the experiment kept in the clone, so the next run finds it; fixed, the same
-    command pushes it without running it again."""
+    DVC remote (an unreachable endpoint), then the git remote (gone). Each time: the tool's error,
+    our hint, a non-zero status, no experiment ref on the git remote (data goes first) and the
+    experiment kept in the clone, so the next run finds it; fixed, the same command pushes it
+    without running it again.
+
+    Meanwhile a second worker was given the same value by mistake: it started with the first,
+    found no such experiment on the git remote, trained, and waited at its own push gate; let go
+    once the first pushed, it stops with our hint (DVC alone would warn and exit 0), and the git
+    remote keeps the first run's experiment."""
     base, _ = team
     name = "seed-1"
-    checkout = clone(base, "broken")
-    origin = checkout.git("remote", "get-url", "origin").stdout.strip()
+    late_gate = PushGate(base / "gate-late")
+    try:
+        late = Worker(clone(base, "late"), "nn.seed", "1", 0, 1, **{GATE: str(late_gate.path)})
+        workers.append(late)
+        checkout = clone(base, "broken")
+        origin = checkout.git("remote", "get-url", "origin").stdout.strip()
 
-    def gated(breaks: str) -> tuple[PushGate, Worker]:
-        """The worker's command, waiting at the push gate."""
-        gate = PushGate(base / f"gate-{breaks}")
-        env = {GATE: str(gate.path), "AWS_MAX_ATTEMPTS": "1"}  # one try at a dead endpoint, not 5
-        workers.append(Worker(checkout, "nn.seed", "1", 0, 1, **env))
-        try:
-            workers[-1].wait_for(AT_GATE)
-        except BaseException:
-            gate.release()
-            raise
-        return gate, workers[-1]
+        def gated(breaks: str) -> tuple[PushGate, Worker]:
+            """The worker's command in `checkout`, waiting at the push gate."""
+            gate = PushGate(base / f"gate-{breaks}")
+            env = {GATE: str(gate.path), "AWS_MAX_ATTEMPTS": "1"}  # one try at a dead endpoint
+            workers.append(Worker(checkout, "nn.seed", "1", 0, 1, **env))
+            try:
+                workers[-1].wait_for(AT_GATE)
+            except BaseException:
+                gate.release()
+                raise
+            return gate, workers[-1]
 
-    for option, broken, dvc_error in DVC_BREAKS:
-        gate, worker = gated(option)
-        checkout.dvc(
-            "remote", "modify", "--local", "storage", option, broken.format(port=closed_port())
-        )
+        gate, worker = gated("dvc")
+        broken = f"http://127.0.0.1:{closed_port()}"
+        checkout.dvc("remote", "modify", "--local", "storage", "endpointurl", broken)
         gate.release()
         assert worker.finish() != 0
         output = worker.output()
-        assert dvc_error in output
+        assert "Could not connect to the endpoint URL" in output
         assert output.splitlines()[-1].startswith(
             f"sweep_worker: error: pushing {name}'s data failed: check the DVC remote's URL"
         ), output
         assert name not in remote_experiments(checkout)
         assert name in checkout.dvc("exp", "list", "--name-only").stdout
         assert (checkout.root / "models" / "nn.npz").is_file()
-        checkout.dvc("remote", "modify", "--local", "--unset", "storage", option)
+        checkout.dvc("remote", "modify", "--local", "--unset", "storage", "endpointurl")
 
-    gate, worker = gated("git")
-    checkout.git("remote", "set-url", "origin", str(base / "gone.git"))
-    gate.release()
-    assert worker.finish() != 0
-    output = worker.output()
-    assert output.splitlines()[-1].startswith(
-        "sweep_worker: error: pushing to the git remote 'origin' failed: check its URL"
-    ), output
-    assert name in checkout.dvc("exp", "list", "--name-only").stdout
-    checkout.git("remote", "set-url", "origin", origin)
-    assert name not in remote_experiments(checkout)
+        gate, worker = gated("git")
+        checkout.git("remote", "set-url", "origin", str(base / "gone.git"))
+        gate.release()
+        assert worker.finish() != 0
+        output = worker.output()
+        assert output.splitlines()[-1].startswith(
+            "sweep_worker: error: pushing to the git remote 'origin' failed: check its URL"
+        ), output
+        assert name in checkout.dvc("exp", "list", "--name-only").stdout
+        checkout.git("remote", "set-url", "origin", origin)
+        assert name not in remote_experiments(checkout)
 
-    workers.append(Worker(checkout, "nn.seed", "1", 0, 1))
-    assert workers[-1].finish() == 0, workers[-1].output()
-    assert f"{name} is in this clone already: kept, not rerun" in workers[-1].output()
-    assert "Running stage" not in workers[-1].output()
-    restores_with_nothing_to_rerun(clone(base, "fixed"), name)
-
-
-def test_a_name_pushed_meanwhile_is_reported_not_replaced(
-    team: tuple[Path, S3Remote], workers: list[Worker]
-) -> None:
-    """Two workers given the same value by mistake: the late one, held at the push gate while the
-    other pushes, stops with our hint (DVC alone would warn and exit 0); the git remote keeps the
-    first run's experiment. The first starts once the late one has looked for the name on the
-    git remote (and not found it), so both train at the same time."""
-    base, _ = team
-    gate = PushGate(base / "gate-twice")
-    try:
-        late = Worker(clone(base, "late"), "nn.seed", "3", 0, 1, **{GATE: str(gate.path)})
-        workers.append(late)
-        late.wait_for("dvc exp run")
-        first = clone(base, "first")
-        workers.append(Worker(first, "nn.seed", "3", 0, 1))
+        workers.append(Worker(checkout, "nn.seed", "1", 0, 1))
         assert workers[-1].finish() == 0, workers[-1].output()
+        assert f"{name} is in this clone already: kept, not rerun" in workers[-1].output()
+        assert "Running stage" not in workers[-1].output()
+
         late.wait_for(AT_GATE)
     finally:
-        gate.release()
+        late_gate.release()
     assert late.finish() != 0
+    assert f"dvc exp run --pull -n {name}" in late.output()  # it did not find it on the remote
     assert late.output().splitlines()[-1] == (
-        "sweep_worker: error: seed-3 on 'origin' is another run's (of the same value on this "
-        "commit, pushed meanwhile): keep it, or replace it with "
-        "`dvc exp push --force origin seed-3`"
+        f"sweep_worker: error: {name} on 'origin' is another run's (of the same value on this "
+        f"commit, pushed meanwhile): keep it, or replace it with "
+        f"`dvc exp push --force origin {name}`"
     ), late.output()
-    assert experiment_revs(first)["seed-3"] in first.git("ls-remote", "origin").stdout
+    assert experiment_revs(checkout)[name] in checkout.git("ls-remote", "origin").stdout
+    restores_with_nothing_to_rerun(clone(base, "fixed"), name)
