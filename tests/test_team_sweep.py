@@ -303,16 +303,14 @@ def test_a_failed_push_keeps_the_results_and_the_same_command_retries(
     experiment kept in the clone, so the next run finds it; fixed, the same command pushes it
     without running it again.
 
-    Meanwhile a second worker was given the same value by mistake: it started with the first,
-    found no such experiment on the git remote, trained, and waited at its own push gate; let go
-    once the first pushed, it stops with our hint (DVC alone would warn and exit 0), and the git
-    remote keeps the first run's experiment."""
+    Meanwhile a second worker was given the same value by mistake: it started once the first had
+    run, found no such experiment on the git remote, trained, and waited at its own push gate;
+    let go once the first pushed, it stops with our hint (DVC alone would warn and exit 0), and
+    the git remote keeps the first run's experiment."""
     base, _ = team
     name = "seed-1"
     late_gate = PushGate(base / "gate-late")
     try:
-        late = Worker(clone(base, "late"), "nn.seed", "1", 0, 1, **{GATE: str(late_gate.path)})
-        workers.append(late)
         checkout = clone(base, "broken")
         origin = checkout.git("remote", "get-url", "origin").stdout.strip()
 
@@ -329,6 +327,10 @@ def test_a_failed_push_keeps_the_results_and_the_same_command_retries(
             return gate, workers[-1]
 
         gate, worker = gated("dvc")
+        # the same value in another clone, once this clone's experiment is committed: the two
+        # commits differ (had both been made in the same second, they could be the same)
+        late = Worker(clone(base, "late"), "nn.seed", "1", 0, 1, **{GATE: str(late_gate.path)})
+        workers.append(late)
         broken = f"http://127.0.0.1:{closed_port()}"
         checkout.dvc("remote", "modify", "--local", "storage", "endpointurl", broken)
         gate.release()
@@ -355,6 +357,7 @@ def test_a_failed_push_keeps_the_results_and_the_same_command_retries(
         checkout.git("remote", "set-url", "origin", origin)
         assert name not in remote_experiments(checkout)
 
+        late.wait_for("dvc exp run")  # it looked for the name on the git remote before the push
         workers.append(Worker(checkout, "nn.seed", "1", 0, 1))
         assert workers[-1].finish() == 0, workers[-1].output()
         assert f"{name} is in this clone already: kept, not rerun" in workers[-1].output()
