@@ -20,6 +20,28 @@ _skipped: list[str] = []
 
 SPREAD = {"tests/test_fault_table.py", "tests/test_team_sweep.py"}
 """Modules whose tests stand alone (but for those of one class, which share its fixtures)."""
+SLOWEST_FIRST = (
+    "tests/test_team_sweep.py",
+    "tests/test_sweep.py",
+    "tests/test_pipeline.py",
+    "tests/test_team.py",
+    "tests/test_faults.py",
+    "tests/test_sweep_worker.py",
+    "tests/test_browser.py",
+    "tests/test_tables.py",
+    "tests/test_modelfiles.py",
+    "tests/test_compare.py",
+    "tests/test_suite.py",
+    "tests/test_train_speed.py",
+)
+"""The modules that take longest, pipeline tests then unit tests: started first, so that the
+shorter ones fill the other process meanwhile instead of a long one ending last."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules of SLOWEST_FIRST first, in that order; each module's tests as written."""
+    rank = {path: index for index, path in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -29,6 +51,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     before did. The tests of a module in SPREAD are spread over both, each test (or class) a
     unit, each process building the module's fixtures once."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False  # by test count, which puts the slow modules last
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

@@ -5,6 +5,8 @@ test_expfigures.)"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -15,23 +17,40 @@ from pathlib import Path
 import pytest
 
 from tests.exp_documents import exp_show_document, many_experiments, with_intervals
+from tools import compare as tool
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "compare.py"
 
 
 def compare(tmp_path: Path, *args: str, document: object = None, **env: str):
-    """Run the tool in `tmp_path` (its default outputs land there) on a saved document."""
+    """Run the tool in `tmp_path` (its default outputs land there) on a saved document: in this
+    process, as `tools/compare.py` would (its exit status, stdout and stderr as bytes), unless
+    `env` gives it a locale, which only a new process takes."""
     saved = tmp_path / "exp_show.json"
     if document is not None:
         saved.write_text(json.dumps(document), encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, str(TOOL), "--exp-show", str(saved), *args],
-        cwd=tmp_path,
-        capture_output=True,
-        env={**os.environ, **env},
-        timeout=120,
-        check=False,
-    )
+    argv = ["--exp-show", str(saved), *args]
+    if env:
+        return subprocess.run(
+            [sys.executable, str(TOOL), *argv],
+            cwd=tmp_path,
+            capture_output=True,
+            env={**os.environ, **env},
+            timeout=120,
+            check=False,
+        )
+    out, err = (io.TextIOWrapper(io.BytesIO(), "utf-8", write_through=True) for _ in "12")
+    status, cwd = 0, Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            tool.main(argv)
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        os.chdir(cwd)
+    stdout, stderr = (stream.detach().getvalue() for stream in (out, err))  # type: ignore[attr-defined]
+    return subprocess.CompletedProcess(argv, status, stdout, stderr)
 
 
 def intervals_document() -> list[dict]:
