@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -275,11 +277,10 @@ def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["nn.npz", "params.yaml"]
 
 
-def test_ctrl_c_during_dvc_repro_is_undone_by_the_run_cache(restored: Project) -> None:
-    """Ctrl-C (SIGINT to the process group) while `dvc repro` trains: no temporary file, and
-    once params are back, `dvc repro` restores everything without training."""
-    project = restored
-    project.set_params(nn={"epochs": 10_000_000, "log_every": 100})
+@contextlib.contextmanager
+def repro_once_training(project: Project) -> Iterator[subprocess.Popen[str]]:
+    """`dvc repro` in its own process group (stdout and stderr together), handed over once
+    train_nn prints its first epoch."""
     with subprocess.Popen(
         [sys.executable, "-m", "dvc", "repro"],
         cwd=project.root,
@@ -293,9 +294,18 @@ def test_ctrl_c_during_dvc_repro_is_undone_by_the_run_cache(restored: Project) -
         for line in process.stdout:
             if line.startswith("epoch"):
                 break
+        yield process
+
+
+def test_ctrl_c_during_dvc_repro_is_undone_by_the_run_cache(restored: Project) -> None:
+    """Ctrl-C (SIGINT to the process group) while `dvc repro` trains: no temporary file, and
+    once params are back, `dvc repro` restores everything without training."""
+    project = restored
+    project.set_params(nn={"epochs": 10_000_000, "log_every": 100})
+    with repro_once_training(project) as process:
         time.sleep(0.2)
         os.killpg(process.pid, signal.SIGINT)
-        process.stdout.read()
+        process.stdout.read()  # type: ignore[union-attr]
         assert process.wait(timeout=60) != 0
     assert temporary_files(project) == []
 
@@ -335,20 +345,9 @@ def test_params_edited_during_dvc_repro_are_never_recorded_for_the_old_run(
     project.set_params(nn={"epochs": 4000, "log_every": 100, "seed": 71})
     runs = project.root / ".dvc" / "cache" / "runs"
     runs_before = sorted(runs.rglob("*"))
-    with subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro"],
-        cwd=project.root,
-        env=project.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("epoch"):
-                break
+    with repro_once_training(project) as process:
         project.set_params(nn={"hidden_units": 5})
-        output = process.stdout.read()
+        output = process.stdout.read()  # type: ignore[union-attr]
         assert process.wait(timeout=300) != 0, output
     assert (
         "train_nn: error: params.yaml changed while the stage ran (nn.hidden_units: 40 -> 5)"
