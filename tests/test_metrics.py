@@ -342,6 +342,15 @@ def test_paired_verdict_names_the_winner_only_beyond_chance(table, lines):
     assert PairedComparison(*table).verdict("nn", "logreg") == expected
 
 
+def test_a_p_value_that_underflows_is_given_from_its_log10_not_as_zero():
+    """3,000 rows where only the first model is right: p = 2^-2999 ≈ 1.6e-903, below the
+    smallest float; the line gives it from the log10 (2999·log10(2) = 902.79...)."""
+    comparison = PairedComparison(both=0, first_only=3000, second_only=0, neither=0)
+    assert comparison.p_value == 0
+    [evidence, _] = comparison.verdict("nn", "logreg")
+    assert evidence.endswith("McNemar p = 1.6e-903"), evidence
+
+
 # --- properties ---------------------------------------------------------------------------------
 
 label_pairs = st.integers(1, 60).flatmap(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 
 import numpy as np
 
@@ -250,6 +251,18 @@ class PairedComparison:
             "accuracy_difference_upper": interval.upper,
         }
 
+    def _p_text(self) -> str:
+        """The p-value to two significant digits; from its log10 where the float underflows to
+        0 (thousands of disagreeing rows), so a line never says p = 0."""
+        if self.p_value > 0:
+            return f"{self.p_value:.2g}"
+        log10 = intervals.mcnemar_log10(self.first_only, self.second_only)
+        exponent = math.floor(log10)
+        mantissa = round(10 ** (log10 - exponent), 1)
+        if mantissa >= 10:  # 9.96 rounds up a decade
+            mantissa, exponent = mantissa / 10, exponent + 1
+        return f"{mantissa:.1f}e{exponent}"
+
     def verdict(self, first: str, second: str) -> list[str]:
         """Two lines for a reader (ASCII, like all stage output): the evidence (the rows where
         the models disagree, the exact McNemar p-value), then the model that is better beyond
@@ -257,7 +270,7 @@ class PairedComparison:
         interval = self.interval
         lines = [
             f"{first} alone right on {self.first_only}/{self.rows} rows, {second} alone on "
-            f"{self.second_only}: McNemar p = {self.p_value:.2g}"
+            f"{self.second_only}: McNemar p = {self._p_text()}"
         ]
         if self.p_value >= SIGNIFICANCE:
             return [
