@@ -11,7 +11,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex, to_rgba
 from matplotlib.lines import Line2D
 
-from scratchnet import curveplot, curves, plots
+from scratchnet import curveplot, curves, plots, probplots
 from scratchnet.datasets import Dataset
 
 
@@ -254,10 +254,10 @@ HAND_Y = np.array([0, 0, 1, 0, 0, 1, 1, 1])
 
 def test_probability_figure_has_each_classes_histogram_and_the_threshold() -> None:
     panels = [
-        plots.ProbabilityPanel("good", HAND_PROBABILITY, HAND_Y, 0.5),
-        plots.ProbabilityPanel("poor", 1 - HAND_PROBABILITY, HAND_Y, 0.3),
+        probplots.ProbabilityPanel("good", HAND_PROBABILITY, HAND_Y, 0.5),
+        probplots.ProbabilityPanel("poor", 1 - HAND_PROBABILITY, HAND_Y, 0.3),
     ]
-    figure = plots.probability_figure(panels)
+    figure = probplots.probability_figure(panels)
     assert len(figure.axes) == 2 * len(panels)
     top_axes = figure.axes[: len(panels)]
     for ax, panel in zip(top_axes, panels, strict=True):
@@ -274,7 +274,9 @@ def test_probability_figure_has_each_classes_histogram_and_the_threshold() -> No
 
 
 def test_reliability_points_are_the_bins_means_sized_by_their_rows() -> None:
-    figure = plots.probability_figure([plots.ProbabilityPanel("m", HAND_PROBABILITY, HAND_Y, 0.5)])
+    figure = probplots.probability_figure(
+        [probplots.ProbabilityPanel("m", HAND_PROBABILITY, HAND_Y, 0.5)]
+    )
     (points,) = figure.axes[1].collections
     expected = [
         (0.05, 0.0),  # bin [0, 0.1): 0.05
@@ -294,8 +296,8 @@ def test_reliability_bins_match_numpy_histogram_on_bin_edges() -> None:
     edges = [np.linspace(0, 1, 11), np.arange(11) / 10]  # 0.3 and linspace's 0.30000000000000004
     probability = np.concatenate([*edges, np.random.default_rng(1).random(500)])
     y = (probability > 0.5).astype(np.int64)
-    _, _, count = plots.reliability(probability, y)
-    expected, _ = np.histogram(probability, plots.RELIABILITY_BINS)
+    _, _, count = probplots.reliability(probability, y)
+    expected, _ = np.histogram(probability, probplots.RELIABILITY_BINS)
     assert np.array_equal(count, expected[expected > 0])
 
 
@@ -305,8 +307,10 @@ def test_probability_figure_renders_for_any_width(rows: int, features: int) -> N
     x = rng.standard_normal((rows, features))
     y = (x.sum(axis=1) > 0).astype(np.int64)
     panels = [
-        plots.ProbabilityPanel("nn", _sigmoid_of_first(x), y, 0.5),
-        plots.ProbabilityPanel("logreg", np.full(rows, 0.5), y, 0.5),
+        probplots.ProbabilityPanel("nn", _sigmoid_of_first(x), y, 0.5),
+        probplots.ProbabilityPanel("logreg", np.full(rows, 0.5), y, 0.5),
     ]
-    png = plots.to_png(plots.probability_figure(panels), 40)
-    assert png.startswith(b"\x89PNG") and png == plots.to_png(plots.probability_figure(panels), 40)
+    png = plots.to_png(probplots.probability_figure(panels), 40)
+    assert png.startswith(b"\x89PNG") and png == plots.to_png(
+        probplots.probability_figure(panels), 40
+    )

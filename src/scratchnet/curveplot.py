@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from scratchnet import curves
-from scratchnet.plots import CLASS_COLOURS
+from scratchnet.probplots import CLASS_COLOURS
 
 PANEL_BUCKETS = 2_000
 """Each panel draws the lowest and highest cost of at most this many runs of epochs (a few per
