@@ -47,7 +47,17 @@ from typing import Any
 
 import numpy as np
 
-from scratchnet import datasets, modelfiles, models, nn, params, paramsfile, split, tables, training
+from scratchnet import (
+    datasets,
+    modelfiles,
+    models,
+    nn,
+    params,
+    paramsfile,
+    split,
+    tablewriter,
+    training,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -341,7 +351,7 @@ def time_to_accuracy(rounds: int) -> list[str]:
         folder = Path(name)
         start = time.perf_counter()
         train, test = split.train_test_split(datasets.generate(FLOWER), SPLIT)
-        tables.write_dataset(folder / "train.csv", train)
+        tablewriter.write_dataset(folder / "train.csv", train)
         modelfiles.write_scaler(folder / "scaler.npz", split.fit_scaler(train, SPLIT))
         project = write_params(folder)
         print(

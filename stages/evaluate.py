@@ -9,7 +9,16 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import curves, files, metrics, modelfiles, params, paramsfile, tables
+    from scratchnet import (
+        curves,
+        files,
+        metrics,
+        modelfiles,
+        params,
+        paramsfile,
+        tables,
+        tablewriter,
+    )
 
     settings = paramsfile.read_params(args.params)
     config = paramsfile.section(settings, params.EvaluateParams)
@@ -29,7 +38,7 @@ def main(args: argparse.Namespace) -> str:
         )
         predicted[name] = metrics.labels_from_logits(test_logit, config.threshold)
         predictions = metrics.confusion_table(test.y, predicted[name])
-        tables.write_table(getattr(args, f"predictions_{name}"), predictions)
+        tablewriter.write_table(getattr(args, f"predictions_{name}"), predictions)
         roc = metrics.roc_curve(test.y, test_logit).thinned(metrics.PLOT_ROWS)
         roc_rows.append(
             {"model": name, "point": range(roc.fpr.size), "fpr": roc.fpr, "tpr": roc.tpr}
@@ -39,9 +48,9 @@ def main(args: argparse.Namespace) -> str:
     document["compare"] = comparison.scores(*classifiers)
     for line in comparison.verdict(*classifiers):
         print(f"evaluate: {line}")
-    tables.write_tables(args.roc, roc_rows)
+    tablewriter.write_tables(args.roc, roc_rows)
     epochs = curves.sampled_epochs(trained.cost_history.size)
-    tables.write_table(
+    tablewriter.write_table(
         args.learning_curve, {"epoch": epochs, "cost": trained.cost_history[epochs - 1]}
     )
     files.write_json(args.metrics, document)

@@ -11,7 +11,7 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import datasets, params, paramsfile, tables
+    from scratchnet import datasets, params, paramsfile, tables, tablewriter
     from scratchnet.errors import DataError
 
     document = paramsfile.read_params(args.params)
@@ -27,7 +27,7 @@ def main(args: argparse.Namespace) -> str:
                 "files git tracks: commit or `git add` it)"
             )
         data = tables.read_own_dataset(source, config)
-    tables.write_dataset(args.dataset, data)
+    tablewriter.write_dataset(args.dataset, data)
     shown = config.file if config.kind == params.OWN_KIND else config.kind
     return f"{args.dataset} ({len(data)} rows, {data.n_features} features, {shown})"
 

@@ -8,12 +8,12 @@ import _stage
 
 
 def main(args: argparse.Namespace) -> str:
-    from scratchnet import modelfiles, params, paramsfile, split, tables
+    from scratchnet import modelfiles, params, paramsfile, split, tables, tablewriter
 
     config = paramsfile.read_section(args.params, params.SplitParams)
     train, test = split.train_test_split(tables.read_dataset(args.dataset), config)
-    tables.write_dataset(args.train, train)
-    tables.write_dataset(args.test, test)
+    tablewriter.write_dataset(args.train, train)
+    tablewriter.write_dataset(args.test, test)
     modelfiles.write_scaler(args.scaler, split.fit_scaler(train, config))
     return f"{len(train)} training rows, {len(test)} test rows and the scaler"
 

@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from scratchnet import csvlines, datasets, tables
+from scratchnet import csvlines, datasets, tables, tablewriter
 from scratchnet.datasets import Dataset
 from scratchnet.errors import DataError, OutputError
 from scratchnet.params import MAX_FEATURES, DataParams
@@ -154,19 +154,19 @@ OLD_TABLES = {
 }
 
 
-@pytest.mark.parametrize("block_values", [3, 8, tables.BLOCK_VALUES])
+@pytest.mark.parametrize("block_values", [3, 8, tablewriter.BLOCK_VALUES])
 @pytest.mark.parametrize("table", OLD_TABLES)
 def test_writer_bytes_equal_the_old_writers(tmp_path, monkeypatch, table, block_values):
     """Every table the stages write has the old writer's bytes, however rows fall into blocks."""
-    monkeypatch.setattr(tables, "BLOCK_VALUES", block_values)
-    tables.write_tables(tmp_path / "new.csv", OLD_TABLES[table])
+    monkeypatch.setattr(tablewriter, "BLOCK_VALUES", block_values)
+    tablewriter.write_tables(tmp_path / "new.csv", OLD_TABLES[table])
     assert (tmp_path / "new.csv").read_bytes() == old_write_tables(OLD_TABLES[table])
 
 
 def test_write_dataset_bytes_equal_the_old_writers(tmp_path):
     """A generated data set is written byte for byte as the old write_dataset wrote it."""
     data = datasets.generate(DataParams("flower", 400, 0.2, 69))
-    tables.write_dataset(tmp_path / "data.csv", data)
+    tablewriter.write_dataset(tmp_path / "data.csv", data)
     old = old_write_tables([{"x1": data.x[:, 0], "x2": data.x[:, 1], "y": data.y}])
     assert (tmp_path / "data.csv").read_bytes() == old
 
@@ -178,16 +178,18 @@ def test_running_out_of_memory_while_writing_is_one_output_error(tmp_path, monke
     def exhausted(values: np.ndarray) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(tables, "_cells", exhausted)
+    monkeypatch.setattr(tablewriter, "_cells", exhausted)
     with pytest.raises(OutputError, match=r"cannot write .*t\.csv: not enough memory"):
-        tables.write_table(tmp_path / "t.csv", {"a": [1.0]})
+        tablewriter.write_table(tmp_path / "t.csv", {"a": [1.0]})
     assert list(tmp_path.iterdir()) == []
 
 
 def test_written_text_is_the_repr_of_each_float(tmp_path):
     """Features are written as repr of each float, the label as an integer, names as given."""
     x = np.array([[-0.0, 5e-324, 1 / 3], [1e15, -1e-7, 0.1 + 0.2]])
-    tables.write_dataset(tmp_path / "d.csv", Dataset(x, np.array([1, 0]), ("a", "b c", "Größe")))
+    tablewriter.write_dataset(
+        tmp_path / "d.csv", Dataset(x, np.array([1, 0]), ("a", "b c", "Größe"))
+    )
     expected = "a,b c,Größe,y\n-0.0,5e-324,0.3333333333333333,1\n"
     expected += "1000000000000000.0,-1e-07,0.30000000000000004,0\n"
     assert (tmp_path / "d.csv").read_bytes() == expected.encode()
@@ -195,10 +197,10 @@ def test_written_text_is_the_repr_of_each_float(tmp_path):
 
 def test_written_rows_are_repr_and_str_across_blocks(tmp_path, monkeypatch):
     """Rows across several write blocks are repr of each float then the label, in order."""
-    monkeypatch.setattr(tables, "BLOCK_VALUES", 7 * 4)
+    monkeypatch.setattr(tablewriter, "BLOCK_VALUES", 7 * 4)
     x = np.column_stack([odd_floats(20, seed, features=True) for seed in (6, 7, 8)])
     y = np.arange(20) % 2
-    tables.write_dataset(tmp_path / "d.csv", Dataset(x, y, ("p", "q", "r"), "label"))
+    tablewriter.write_dataset(tmp_path / "d.csv", Dataset(x, y, ("p", "q", "r"), "label"))
     rows = [
         ",".join(map(repr, row)) + f",{label}\n"
         for row, label in zip(x.tolist(), y.tolist(), strict=True)
@@ -214,7 +216,9 @@ def test_names_with_commas_and_quotes_are_quoted_and_read_back(tmp_path):
     """Names holding commas or quotes are CSV-quoted and every reader gives them back."""
     path = tmp_path / "d.csv"
     x = np.arange(8.0).reshape(2, 4)
-    tables.write_dataset(path, Dataset(x, np.array([0, 1]), NAMES_NEEDING_QUOTES, 'y, "class"'))
+    tablewriter.write_dataset(
+        path, Dataset(x, np.array([0, 1]), NAMES_NEEDING_QUOTES, 'y, "class"')
+    )
     assert path.read_text().splitlines(keepends=True)[0] == QUOTED_HEADER
     for parser in PARSERS:
         back = read_via(parser, path)
@@ -249,7 +253,7 @@ def test_own_table_round_trips_bit_for_bit_through_both_parsers(data):
     """write_dataset then read_dataset gives the same bits, labels and names via both parsers."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.csv"
-        tables.write_dataset(path, data)
+        tablewriter.write_dataset(path, data)
         for parser in PARSERS:
             assert_same(read_via(parser, path), data)
 
@@ -261,7 +265,7 @@ def test_dataset_of_every_magnitude_round_trips_bit_for_bit(tmp_path):
     x[:3, 0] = [-0.0, 5e-324, 1 / 3]
     data = Dataset(x, np.repeat(np.array([0, 1]), 20))
     path = tmp_path / "data.csv"
-    tables.write_dataset(path, data)
+    tablewriter.write_dataset(path, data)
     assert path.read_text().splitlines()[0] == "x1,x2,y"
     for parser in PARSERS:
         assert_same(read_via(parser, path), data)
@@ -273,7 +277,7 @@ def test_a_table_of_pandas_bytes_or_more_is_read_by_pandas_alike(tmp_path, monke
     n = 80_000
     data = Dataset(rng.normal(size=(n, 3)), np.arange(n) % 2, ("a", "b", "c"), "label")
     path = tmp_path / "big.csv"
-    tables.write_dataset(path, data)
+    tablewriter.write_dataset(path, data)
     assert path.stat().st_size >= tables.PANDAS_BYTES
     with monkeypatch.context() as patch:
         patch.setattr(np, "loadtxt", refuse)
@@ -676,7 +680,7 @@ LIMIT_READERS = {
 def test_too_many_rows_are_refused_before_parsing(tmp_path, monkeypatch, reader, ending):
     """A file of more rows than MAX_SAMPLES is refused from its line count, no parser called."""
     path = written(tmp_path / "d.csv", "x1,x2,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1" + ending)
-    monkeypatch.setattr(tables, "MAX_SAMPLES", 3)
+    monkeypatch.setattr(csvlines, "MAX_SAMPLES", 3)
     if reader == "pandas":
         monkeypatch.setattr(tables, "PANDAS_BYTES", 0)
     monkeypatch.setattr(np, "loadtxt", refuse)
@@ -690,7 +694,7 @@ def test_too_many_rows_are_refused_before_parsing(tmp_path, monkeypatch, reader,
 def test_max_samples_rows_are_read(tmp_path, monkeypatch, reader, ending):
     """A file of exactly MAX_SAMPLES rows is read whole."""
     path = written(tmp_path / "d.csv", "x1,x2,y\n1,2,0\n3,4,1\n5,6,0" + ending)
-    monkeypatch.setattr(tables, "MAX_SAMPLES", 3)
+    monkeypatch.setattr(csvlines, "MAX_SAMPLES", 3)
     assert READERS[reader](path).y.tolist() == [0, 1, 0]
 
 
@@ -718,7 +722,7 @@ def test_a_file_at_the_size_limit_is_read(tmp_path, monkeypatch, reader):
 def test_more_features_than_allowed_are_refused_before_parsing(tmp_path, monkeypatch, reader):
     """A header of more feature columns than MAX_FEATURES is refused, no parser called."""
     path = written(tmp_path / "d.csv", "a,b,c,y\n1,2,3,0\n4,5,6,1\n")
-    monkeypatch.setattr(tables, "MAX_FEATURES", 2)
+    monkeypatch.setattr(csvlines, "MAX_FEATURES", 2)
     if reader == "pandas":
         monkeypatch.setattr(tables, "PANDAS_BYTES", 0)
     monkeypatch.setattr(np, "loadtxt", refuse)
@@ -737,7 +741,7 @@ def test_a_line_longer_than_the_limit_is_refused_before_parsing(
     (one line of millions of fields would hold a pointer and more per field)."""
     rows = ["x1,x2,y", "1,2,0", "3,4," + "1" * 40, "5,6,0"]
     path = written(tmp_path / "d.csv", newline.join(rows) + newline)
-    monkeypatch.setattr(tables, "MAX_LINE_BYTES", 16)
+    monkeypatch.setattr(csvlines, "MAX_LINE_BYTES", 16)
     if reader == "pandas":
         monkeypatch.setattr(tables, "PANDAS_BYTES", 0)
     block_parsing(monkeypatch)
@@ -750,7 +754,7 @@ def test_lines_of_the_limit_in_every_block_are_read(tmp_path, monkeypatch, newli
     split them or their line ends."""
     rows = ["x,y", *(f"{i:07d},{i % 2}" for i in range(40))]  # 9 bytes a line
     path = written(tmp_path / "d.csv", newline.join(rows))
-    monkeypatch.setattr(tables, "MAX_LINE_BYTES", 9)
+    monkeypatch.setattr(csvlines, "MAX_LINE_BYTES", 9)
     assert read_own(path).x[:, 0].tolist() == list(range(40))
 
 
@@ -758,7 +762,7 @@ def test_lines_of_the_limit_in_every_block_are_read(tmp_path, monkeypatch, newli
 def test_lines_ended_by_a_carriage_return_alone_count_as_lines(tmp_path, monkeypatch, reader):
     """Rows ended by CR alone (old Mac files) are counted for the row limit like any others."""
     path = written(tmp_path / "d.csv", "x1,x2,y\r1,2,0\r3,4,1\r5,6,0\r7,8,1\r")
-    monkeypatch.setattr(tables, "MAX_SAMPLES", 3)
+    monkeypatch.setattr(csvlines, "MAX_SAMPLES", 3)
     if reader == "pandas":
         monkeypatch.setattr(tables, "PANDAS_BYTES", 0)
     block_parsing(monkeypatch)
@@ -794,7 +798,7 @@ def test_tables_read_in_chunks_of_one_to_five_rows_read_alike(tmp_path, monkeypa
     rng = np.random.default_rng(11)
     data = Dataset(rng.normal(size=(23, 3)), np.arange(23) % 2, ("a", "b", "c"), "label")
     path = tmp_path / "d.csv"
-    tables.write_dataset(path, data)
+    tablewriter.write_dataset(path, data)
     read = READERS[reader] if reader == "pandas" else (lambda p: read_own(p, label="label"))
     for fields in range(4, 21, 4):  # 1 to 5 rows of 4 fields
         monkeypatch.setattr(tables, "CHUNK_FIELDS", fields)
@@ -928,10 +932,10 @@ def test_reading_takes_at_most_four_times_the_file_whatever_its_shape(tmp_path):
 def test_table_readers_and_writers_take_a_str_path(tmp_path):
     """write_dataset, write_table, read_dataset and read_own_dataset take `str` paths."""
     data = Dataset(np.array([[0.5, 1.5], [2.5, 3.5]]), np.array([0, 1]))
-    tables.write_dataset(f"{tmp_path}/d.csv", data)
+    tablewriter.write_dataset(f"{tmp_path}/d.csv", data)
     assert_same(tables.read_dataset(f"{tmp_path}/d.csv"), data)
     assert_same(tables.read_own_dataset(f"{tmp_path}/d.csv", own_params()), data)
-    tables.write_table(f"{tmp_path}/t.csv", {"a": [1, 2]})
+    tablewriter.write_table(f"{tmp_path}/t.csv", {"a": [1, 2]})
     assert (tmp_path / "t.csv").read_text() == "a\n1\n2\n"
 
 

@@ -1,6 +1,7 @@
 """Where a CSV's defect is: its records with the line an editor shows, read with Python's `csv`
 module. The fast parsers (`scratchnet.tables`) find that a file is bad; this finds where, and
-maps a data row to its line (blank lines count as lines, not as rows)."""
+maps a data row to its line (blank lines count as lines, not as rows). Before any parser runs,
+`scanned` counts the lines and bounds their length."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from typing import TextIO
 from scratchnet.datasets import FieldError, RowError
 from scratchnet.errors import DataError, quote
 from scratchnet.files import PathArg
+from scratchnet.params import MAX_FEATURES, MAX_SAMPLES
 
 MAX_HEADER_CHARS = 1 << 20
 """The header is read from at most this many characters: a file of one endless line (or of
 millions of names) is refused before its names are held."""
+MAX_LINE_BYTES = 1 << 20
+"""A line longer than this is refused before parsing, so one row's fields are bounded."""
 MAX_FIELD_CHARS = 1 << 20
 """The longest field the `csv` module reads (its default, 128 Ki characters, is shorter than the
 lines the readers accept); set process-wide, as the module allows no other way."""
@@ -146,3 +150,40 @@ def located(path: PathArg, error: RowError, columns: Sequence[int] = ()) -> Data
     if isinstance(error, FieldError) and columns:
         problem = error.about(quote(fields[columns[error.column]].strip()))
     return DataError(f"{path} line {line}: {problem}")
+
+
+def scanned(path: PathArg) -> int:
+    """The number of lines of `path` (ended by LF, CRLF or CR), counted before parsing; a file
+    of more than MAX_SAMPLES rows or with a line longer than MAX_LINE_BYTES is refused."""
+    lines = position = line_start = 0
+    with Path(path).open("rb") as handle:
+        while block := handle.read(MAX_LINE_BYTES):
+            if block.endswith(b"\r"):
+                block += handle.read(1)  # a CRLF is never split
+            ends = block.count(b"\n")
+            if b"\r" in block:  # a CR alone ends a line too (bytes.count is slow, find fast)
+                ends += block.count(b"\r") - block.count(b"\r\n")
+            if ends:  # a line within the block is shorter than the block
+                first = min(end for end in (block.find(b"\n"), block.find(b"\r")) if end >= 0)
+                _check_line(path, lines + 1, position + first - line_start)
+                line_start = position + max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
+            lines += ends
+            position += len(block)
+    _check_line(path, lines + 1, position - line_start)
+    lines += position > line_start  # a last line without its line end
+    if lines - 1 > MAX_SAMPLES:
+        raise DataError(f"{path} has {lines - 1:,} lines of rows, more than {MAX_SAMPLES:,}")
+    return lines
+
+
+def _check_line(path: PathArg, line: int, length: int) -> None:
+    if length > MAX_LINE_BYTES:
+        raise DataError(f"{path} line {line:,} is longer than {MAX_LINE_BYTES:,} bytes")
+
+
+def check_width(path: PathArg, features: int) -> None:
+    """Refuse more than MAX_FEATURES features from the header, before parsing."""
+    if features > MAX_FEATURES:
+        raise DataError(
+            f"{path} line 1: {features:,} feature columns, more than the {MAX_FEATURES:,} allowed"
+        )

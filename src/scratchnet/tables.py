@@ -1,44 +1,34 @@
-"""CSV tables in and out: users' data sets as spreadsheets write them, and the pipeline's own.
+"""CSV tables in: users' data sets as spreadsheets write them, and the pipeline's own
+(written by `scratchnet.tablewriter`).
 
-Users' files are read with pandas' C parser: a UTF-8 BOM, quoted fields and header, CRLF and
-spaces around fields are accepted, and the columns are picked by name (`data.features`,
-`data.label`, `data.positive`). The pipeline's own tables (features, then a 0/1 label as the
-last column) are read by NumPy's C parser while small, and pandas' when large: importing pandas
-costs more than NumPy takes to parse a small file. The limits (size, rows, line length,
-features) are checked before a file is parsed; pandas then parses a chunk of rows at a time into
-preallocated arrays, so reading takes at most about 4 times a file's size (8 bytes for each
-number kept, which takes at least 2 bytes of the file) plus a fixed amount whatever the shape:
-wide rows, blank lines or many rows (figures: benchmarks/README.md). A defect is one DataError
-naming the file and the line as an editor counts it: the fast parsers find that a file is bad,
-then `scratchnet.csvlines` finds where; running out of memory is one DataError too.
-
-Floats are written in their shortest round-trip form (`repr`), so reading gives the same bits.
+Users' files are read with pandas' C parser (a BOM, quotes, CRLF and spaces accepted), columns
+picked by name (`data.features`, `data.label`, `data.positive`). The pipeline's own tables are
+read by NumPy's C parser while small (importing pandas costs more than that), pandas' when
+large. The limits are checked before parsing (`csvlines.scanned`); pandas then parses a chunk of
+rows at a time into preallocated arrays, so reading takes at most about 4 times a file's size
+plus a fixed amount whatever its shape (benchmarks/README.md). A defect is one DataError naming
+the file and the line (`scratchnet.csvlines` finds where); so is running out of memory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import warnings
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
 from scratchnet import csvlines, files
 from scratchnet.datasets import Dataset, RowError, binary_labels, label_text, zero_one
-from scratchnet.errors import DataError, OutputError, quote
+from scratchnet.errors import DataError, quote
 from scratchnet.files import PathArg
-from scratchnet.params import MAX_FEATURES, MAX_SAMPLES, DataParams
+from scratchnet.params import DataParams
 
 T = TypeVar("T")
 
 MAX_TABLE_BYTES = 640 << 20
 """Tables larger than this are refused before they are read."""
-MAX_LINE_BYTES = 1 << 20
-"""A line longer than this is refused before parsing, so one row's fields are bounded."""
 PANDAS_BYTES = 4 << 20
 """The pipeline's own tables from this size on are parsed by pandas (0.3 s to import, then
 about ten times NumPy's speed)."""
@@ -48,9 +38,6 @@ numbers) stays under about 70 MiB whatever the file's shape; parsed whole it gro
 (ten bytes and more a field), in smaller pieces reading slows down (a thousand columns each)."""
 LABEL_TEXTS = 4
 """Distinct label values told apart: two are needed, three are named when refusing more."""
-BLOCK_VALUES = 1 << 17
-"""Values formatted at a time when writing (whole rows): each value's string is a Python object
-of some 60 bytes, so a block of rows as wide as 1,000 columns would hold gigabytes of them."""
 PANDAS_OPTIONS: dict[str, Any] = {
     "encoding": "utf-8-sig",
     "skipinitialspace": True,
@@ -64,65 +51,16 @@ a ragged row is an error. A column typed differently in two of pandas' chunks (n
 text) comes out as Python objects, which `_numeric` and the labels take as they are."""
 
 
-# --- writing ---------------------------------------------------------------------------------
-
-
-def write_table(path: PathArg, columns: Mapping[str, Any]) -> None:
-    """CSV with a header; floats in shortest round-trip form, so reading gives the same bits."""
-    write_tables(path, [columns])
-
-
-def write_tables(path: PathArg, parts: Sequence[Mapping[str, Any]]) -> None:
-    """Several tables with the same columns, one after the other, as one CSV; a scalar in a
-    part stands for a column of that value."""
-    names = list(parts[0])
-    blocks = [_header_line(names).encode()]  # each block encoded at once: the text is held once
-    try:
-        for part in parts:
-            columns = np.broadcast_arrays(*(np.asarray(part[name]) for name in names))
-            rows = max(1, BLOCK_VALUES // len(columns))
-            for start in range(0, len(columns[0]), rows):
-                cells = [_cells(column[start : start + rows]) for column in columns]
-                lines = map(",".join, zip(*cells, strict=True))
-                blocks.append("".join(f"{line}\n" for line in lines).encode())
-        payload = b"".join(blocks)
-    except MemoryError:
-        raise OutputError(f"cannot write {path}: not enough memory for its text") from None
-    del blocks  # held once more while the file is written, not twice
-    files.write_bytes(path, payload)
-
-
-def _header_line(names: Sequence[str]) -> str:
-    """The header, a name quoted only where CSV needs it (a comma, a quote, a line break)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(names)
-    return buffer.getvalue()
-
-
-def _cells(values: np.ndarray) -> Iterator[str]:
-    """Each value as CSV text: `repr` of a float is the shortest string that reads back to it."""
-    return map(float.__repr__ if values.dtype.kind == "f" else str, values.tolist())
-
-
-def write_dataset(path: PathArg, data: Dataset) -> None:
-    """Features by name, then the 0/1 label: the pipeline's own table of a data set."""
-    columns = dict(zip(data.feature_names, data.x.T, strict=True))
-    write_table(path, {**columns, data.label_name: data.y})
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
 def read_dataset(path: PathArg) -> Dataset:
     """One of the pipeline's own tables: numeric features, then a 0/1 label as the last
     column."""
     size = files.checked_size(path, MAX_TABLE_BYTES)
-    lines = _scanned(path)
+    lines = csvlines.scanned(path)
     header = csvlines.header(path)
     if len(header) < 2:
         raise DataError(f"{path} line 1 has {len(header)} column; need features and a label")
     features = range(len(header) - 1)
-    _check_width(path, len(features))
+    csvlines.check_width(path, len(features))
     with _memory(path, size):
         values = _loaded(path) if size < PANDAS_BYTES else None
         if values is not None and values.shape[1] == len(header):
@@ -149,11 +87,11 @@ def read_own_dataset(path: PathArg, config: DataParams) -> Dataset:
     """A user's CSV: the columns `config` names (by default every column but the label, in
     the file's order), the label's two values turned into 0/1 (class 1: `config.positive`)."""
     size = files.checked_size(path, MAX_TABLE_BYTES)
-    lines = _scanned(path)
+    lines = csvlines.scanned(path)
     header = csvlines.header(path)
     label = config.label.strip()
     features = _feature_columns(path, header, label, config.features)
-    _check_width(path, len(features))
+    csvlines.check_width(path, len(features))
     columns = [header.index(name) for name in features]
     with _memory(path, size):
         rows = _row_bound(size, lines, len(header), {*columns, header.index(label)})
@@ -349,43 +287,6 @@ def _feature_columns(
             "columns in data.features"
         )
     return tuple(name for name in header if name != label)
-
-
-def _check_width(path: PathArg, features: int) -> None:
-    """Refuse more than MAX_FEATURES features from the header, before parsing."""
-    if features > MAX_FEATURES:
-        raise DataError(
-            f"{path} line 1: {features:,} feature columns, more than the {MAX_FEATURES:,} allowed"
-        )
-
-
-def _scanned(path: PathArg) -> int:
-    """The number of lines of `path` (ended by LF, CRLF or CR), counted before parsing; a file
-    of more than MAX_SAMPLES rows or with a line longer than MAX_LINE_BYTES is refused."""
-    lines = position = line_start = 0
-    with Path(path).open("rb") as handle:
-        while block := handle.read(MAX_LINE_BYTES):
-            if block.endswith(b"\r"):
-                block += handle.read(1)  # a CRLF is never split
-            ends = block.count(b"\n")
-            if b"\r" in block:  # a CR alone ends a line too (bytes.count is slow, find fast)
-                ends += block.count(b"\r") - block.count(b"\r\n")
-            if ends:  # a line within the block is shorter than the block
-                first = min(end for end in (block.find(b"\n"), block.find(b"\r")) if end >= 0)
-                _check_line(path, lines + 1, position + first - line_start)
-                line_start = position + max(block.rfind(b"\n"), block.rfind(b"\r")) + 1
-            lines += ends
-            position += len(block)
-    _check_line(path, lines + 1, position - line_start)
-    lines += position > line_start  # a last line without its line end
-    if lines - 1 > MAX_SAMPLES:
-        raise DataError(f"{path} has {lines - 1:,} lines of rows, more than {MAX_SAMPLES:,}")
-    return lines
-
-
-def _check_line(path: PathArg, line: int, length: int) -> None:
-    if length > MAX_LINE_BYTES:
-        raise DataError(f"{path} line {line:,} is longer than {MAX_LINE_BYTES:,} bytes")
 
 
 def _row_bound(size: int, lines: int, columns: int, used: Collection[int]) -> int:
