@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from scratchnet import experiments
+from scratchnet import experiments, seedgroups
 from scratchnet.errors import DataError
 from tests.exp_documents import entry, exp_show_document, group, seeds_document
 
@@ -82,7 +82,7 @@ def test_named_runs_come_in_order_of_what_they_change() -> None:
             lambda b: experiments.sweep(b, "split.seed"),
             "no experiment of the baseline differs from it in split.seed alone",
         ),
-        (experiments.seed_groups, "no configuration ran with more than one set of seeds"),
+        (seedgroups.seed_groups, "no configuration ran with more than one set of seeds"),
     ],
 )
 def test_nothing_to_compare_is_an_error(call, problem) -> None:
@@ -139,7 +139,7 @@ def test_metrics_that_are_not_numbers_are_ignored() -> None:
 
 def test_seeds_group_runs_by_everything_but_the_seeds() -> None:
     """22.3: a configuration is named by what it changes, the baseline's "the baseline"."""
-    groups, notes = experiments.seed_groups(parsed(seeds_document()))
+    groups, notes = seedgroups.seed_groups(parsed(seeds_document()))
     assert [(group.label, [run.name for run in group.runs]) for group in groups] == [
         ("the baseline", ["baseline", "s1", "s2-again"]),
         ("nn.hidden_units=3", ["h3-s1", "h3-s2"]),

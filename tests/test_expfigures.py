@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchnet import experiments, expfigures
+from scratchnet import experiments, expfigures, seedgroups
 from tests.exp_documents import (
     BASE_VALUES,
     entry,
@@ -92,7 +92,7 @@ def test_figure_marks_chance_and_the_baseline(sweep: str | None) -> None:
 
 
 def test_seeds_figure_shows_every_run_and_the_spread() -> None:
-    groups, _ = experiments.seed_groups(experiments.parse(seeds_document()))
+    groups, _ = seedgroups.seed_groups(experiments.parse(seeds_document()))
     [ax] = expfigures.seeds_figure(groups).axes
     dots = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert sum(line.get_ydata().size for line in dots) == 2 * 5  # two models, five runs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from scratchnet import experiments, exptables
+from scratchnet import experiments, exptables, seedgroups
 from tests.exp_documents import exp_show_document, many_experiments, seeds_document, with_intervals
 
 
@@ -54,7 +54,7 @@ def test_seeds_table_is_hand_worked() -> None:
     """Baseline replicates 91.25, 87.5, 90 %: mean 89.58 %, sd √((1.667² + 2.083² + 0.417²)/2)
     = 1.91 points; logistic regression 58.75 % every time, sd 0. Three units: 92.5 and 95 %,
     mean 93.75 %, sd 2.5/√2 = 1.77 points."""
-    groups, _ = experiments.seed_groups(experiments.parse(seeds_document()))
+    groups, _ = seedgroups.seed_groups(experiments.parse(seeds_document()))
     header, _, *rows = exptables.seeds_table(groups).splitlines()
     cells = [[cell.strip() for cell in line.split("|")[1:-1]] for line in (header, *rows)]
     assert cells[0] == [

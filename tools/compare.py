@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from scratchnet import experiments, exptables, files
+from scratchnet import experiments, exptables, files, seedgroups
 from scratchnet.errors import DataError, ScratchnetError
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def report(baseline: experiments.Baseline, args: argparse.Namespace) -> Report:
     from scratchnet import expfigures  # matplotlib: only the reports that draw pay for it
 
     if args.seeds:
-        groups, notes = experiments.seed_groups(baseline)
+        groups, notes = seedgroups.seed_groups(baseline)
         runs = sum(len(group.runs) for group in groups)
         names = "; ".join(group.label for group in groups)
         covers = f"{_count(len(groups), 'configuration')} ({names}), {_count(runs, 'run')}"

@@ -14,8 +14,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
 from scratchnet.errors import DataError, quote
 
 METRICS = "reports/metrics.json"
@@ -175,7 +173,7 @@ def parse(document: Any) -> Baseline:
 # --- choosing runs -------------------------------------------------------------------------
 
 
-def _newest(runs: list[Run], key: Callable[[Run], str]) -> tuple[list[Run], list[str]]:
+def newest(runs: list[Run], key: Callable[[Run], str]) -> tuple[list[Run], list[str]]:
     """For each `key` (a description of what the runs share), the newest run; and a note for
     each run left out because a newer one has the same key."""
     newest: dict[str, Run] = {}
@@ -230,7 +228,7 @@ def sweep(baseline: Baseline, param: str) -> tuple[list[Run], list[str]]:
             notes.append(f"{run.name} left out: does not change {param}")
     if not runs:
         raise DataError(f"no experiment of the baseline differs from it in {param} alone")
-    runs, newer = _newest(runs, lambda run: f"{param} = {format_value(run.params[param])}")
+    runs, newer = newest(runs, lambda run: f"{param} = {format_value(run.params[param])}")
     return _in_order(baseline.run, runs), notes + newer
 
 
@@ -256,60 +254,3 @@ def ranked(baseline: Baseline) -> list[Run]:
         return -network, -logistic, run.name
 
     return sorted([baseline.run, *baseline.experiments.values()], key=order)
-
-
-def configuration(baseline: Run, run: Run) -> str:
-    """How a run's configuration differs from the baseline's, seeds aside: "the baseline" or
-    the parameters that differ, as key=value."""
-    changed = [key for key in differences(baseline, run) if key not in SEEDS]
-    return ", ".join(describe(key, run.params.get(key)) for key in changed) or "the baseline"
-
-
-@dataclasses.dataclass(frozen=True)
-class SeedGroup:
-    """The runs of one configuration, which differ from each other in their seeds alone."""
-
-    label: str
-    runs: list[Run]
-
-    @property
-    def varied(self) -> list[str]:
-        """The seeds that take more than one value among the runs."""
-        return [
-            seed for seed in SEEDS if len({repr(run.params.get(seed)) for run in self.runs}) > 1
-        ]
-
-    def accuracies(self, key: str) -> np.ndarray:
-        return np.array([run.metrics.get(key, np.nan) for run in self.runs], dtype=float)
-
-
-def seed_groups(baseline: Baseline) -> tuple[list[SeedGroup], list[str]]:
-    """The baseline and its experiments grouped by every parameter but SEEDS, each group
-    labelled by how it differs from the baseline; only groups with two or more runs (for runs
-    with the same seeds too, the newest), and notes on what was left out."""
-
-    def label(run: Run) -> str:
-        return configuration(baseline.run, run)
-
-    def seeds(run: Run) -> str:
-        return f"{label(run)} with " + ", ".join(describe(s, run.params.get(s)) for s in SEEDS)
-
-    runs, notes = _newest([baseline.run, *baseline.experiments.values()], seeds)
-    grouped: dict[str, list[Run]] = {}
-    for run in runs:
-        grouped.setdefault(label(run), []).append(run)
-    singles = sorted(label for label, members in grouped.items() if len(members) < 2)
-    if singles:
-        notes.append(f"ran with one set of seeds only, left out: {'; '.join(singles)}")
-    groups = [
-        SeedGroup(label, sorted(members, key=lambda run: run.name))
-        for label, members in grouped.items()
-        if len(members) >= 2
-    ]
-    if not groups:
-        raise DataError(
-            "no configuration ran with more than one set of seeds: queue runs with other "
-            f"{', '.join(SEEDS)} first"
-        )
-    groups.sort(key=lambda group: (group.label != "the baseline", group.label))
-    return groups, [*baseline.left_out, *notes]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from scratchnet.experiments import TEST_ACCURACY, Run, SeedGroup, format_value, sort_key
+from scratchnet.experiments import TEST_ACCURACY, Run, format_value, sort_key
 from scratchnet.exptables import METRIC_COLUMNS
+from scratchnet.seedgroups import SeedGroup
 
 CHANCE = 0.5
 """The accuracy of a coin flip, whatever the classes' balance: the line a model must clear.

@@ -10,11 +10,11 @@ import pandas as pd
 from scratchnet.experiments import (
     TEST_ACCURACY,
     Run,
-    SeedGroup,
     changed_columns,
     differences,
     format_value,
 )
+from scratchnet.seedgroups import SeedGroup
 
 METRIC_COLUMNS = {
     "nn.train_accuracy": "network train acc.",
